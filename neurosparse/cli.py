@@ -1,0 +1,209 @@
+"""The ``neurosparse`` command: list and reproduce studies, inspect result files.
+
+Usage::
+
+    neurosparse list
+    neurosparse reproduce ID [ID ...] | --all  [--quick] [--out DIR] [--seed N]
+    neurosparse info FILE
+
+A user error (unknown study, unreadable file, bad option) prints one line on stderr
+and exits with status 2, without a traceback. A study that fails while running is
+reported and the others still run; the exit status is then 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from neurosparse._version import __version__
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class UsageError(Exception):
+    """A mistake on the command line: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump, exit 2
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="neurosparse",
+        description="Neuroscience-inspired sparsity: reproduce papers' figures, inspect results.",
+    )
+    parser.add_argument("--version", action="version", version=f"neurosparse {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="{list,reproduce,info}", parser_class=_Parser
+    )
+    sub.required = True
+
+    sub.add_parser("list", help="list the registered studies with their paper and figure")
+
+    rep = sub.add_parser("reproduce", help="run studies and write their results and figures")
+    rep.add_argument("ids", nargs="*", metavar="ID", help="study ids (see `neurosparse list`)")
+    rep.add_argument("--all", action="store_true", help="run every registered study")
+    rep.add_argument("--quick", action="store_true", help="quick mode (seconds per study)")
+    rep.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
+    rep.add_argument("--seed", default=0, type=_seed, metavar="N", help="seed (default: 0)")
+
+    info = sub.add_parser("info", help="show a result file's kind, provenance, groups, validity")
+    info.add_argument("file", metavar="FILE")
+    return parser
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def _cmd_list(args) -> int:
+    from neurosparse.studies import find_studies, studies_dir
+
+    studies = find_studies()
+    if not studies:
+        print(f"no studies found in {studies_dir()}")
+        return 0
+    width = max(len(i) for i in studies)
+    for study in studies.values():
+        print(f"{study.id:<{width}}  {study.figure:<10} {study.paper}")
+        if study.title:
+            print(f"{'':<{width}}  {study.title}")
+    return 0
+
+
+def _cmd_reproduce(args) -> int:
+    from tqdm import tqdm
+
+    from neurosparse.studies import find_studies, studies_dir
+
+    studies = find_studies()
+    if args.all and args.ids:
+        raise UsageError("neurosparse reproduce: give study ids or --all, not both")
+    if not args.all and not args.ids:
+        raise UsageError("neurosparse reproduce: give one or more study ids, or --all")
+    if args.all:
+        chosen = list(studies)
+        if not chosen:
+            raise UsageError(f"neurosparse reproduce: no studies found in {studies_dir()}")
+    else:
+        unknown = [i for i in args.ids if i not in studies]
+        if unknown:
+            raise UsageError(
+                f"neurosparse reproduce: unknown study {unknown[0]!r} "
+                f"(known: {', '.join(studies) or 'none'})"
+            )
+        chosen = list(dict.fromkeys(args.ids))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"neurosparse reproduce: --out {str(out)!r} exists and is not a folder")
+
+    failed: list[str] = []
+    start = time.perf_counter()
+    bar = tqdm(chosen, desc="reproduce", unit="study", file=sys.stderr, dynamic_ncols=True)
+    for study_id in bar:
+        bar.set_postfix_str(study_id)
+        t0 = time.perf_counter()
+        try:
+            studies[study_id].run(out, quick=args.quick, seed=args.seed)
+        except Exception as exc:  # one study failing must not lose the others
+            failed.append(study_id)
+            tqdm.write(f"FAILED {study_id}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            if "NEUROSPARSE_DEBUG" in __import__("os").environ:
+                traceback.print_exc()
+            continue
+        tqdm.write(
+            f"done   {study_id} in {time.perf_counter() - t0:.1f} s -> "
+            f"{out / study_id}.{{nc,png,svg}}"
+        )
+    bar.close()
+    ok = len(chosen) - len(failed)
+    mode = "quick" if args.quick else "full"
+    print(
+        f"{ok}/{len(chosen)} studies ({mode}) written under {out.resolve()} "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def _cmd_info(args) -> int:
+    import numpy as np
+
+    from neurosparse.results import ResultFormatError, load, validate
+
+    path = Path(args.file)
+    try:
+        tree = load(path, check=False)
+    except ResultFormatError as exc:
+        raise UsageError(f"neurosparse info: {exc}") from None
+    attrs = tree.attrs
+    print(f"file:      {path}")
+    for key in ("kind", "study", "source", "neurosparse_version", "created_at", "seed"):
+        if key in attrs:
+            print(f"{key + ':':<10} {attrs[key]}")
+    if "params" in attrs:
+        try:
+            params = json.loads(attrs["params"])
+            text = json.dumps(params, sort_keys=True)
+        except (TypeError, ValueError):
+            text = str(attrs["params"])
+        print(f"{'params:':<10} {text if len(text) <= 200 else text[:197] + '...'}")
+    print("groups:")
+    for node in tree.subtree:
+        if node.path == "/":
+            continue
+        ds = node.dataset
+        dims = ", ".join(f"{d}={n}" for d, n in ds.sizes.items())
+        print(f"  {node.path}  ({dims})" if dims else f"  {node.path}")
+        for name, var in ds.data_vars.items():
+            value = ""
+            if var.size == 1:
+                value = f" = {np.asarray(var.values).item()!r}"
+            print(f"      {name} {var.dims} {var.dtype}{value}")
+    try:
+        validate(tree)
+        print("valid:     yes")
+    except ResultFormatError as exc:
+        print(f"valid:     NO -- {exc}")
+        return EXIT_FAILED
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``neurosparse`` console script; returns the exit status."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        handler = {"list": _cmd_list, "reproduce": _cmd_reproduce, "info": _cmd_info}
+        return handler[args.command](args)
+    except UsageError as exc:
+        print(
+            str(exc).splitlines()[0] if str(exc) else "neurosparse: usage error",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("neurosparse: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
