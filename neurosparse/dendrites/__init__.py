@@ -1,6 +1,77 @@
 """Active dendrites: SDRs, the exact theory and Monte Carlo of Ahmad & Hawkins (2016),
-dendritic neurons and context-gated dendritic layers."""
+dendritic neurons and context-gated dendritic layers.
 
-from neurosparse.dendrites.theory import false_match_probability, log_false_match_probability
+Compile-cache policy of the Numba kernels (``_kernels.py``): serial kernels use
+``cache=True``; ``parallel=True`` kernels are not cached. Random numbers inside kernels
+come from SplitMix64 states seeded once from the entry point's ``seed``.
+"""
 
-__all__ = ["false_match_probability", "log_false_match_probability"]
+from neurosparse.dendrites.montecarlo import (
+    MonteCarloEstimate,
+    binomial_interval,
+    simulate_false_match,
+    simulate_false_negative,
+)
+from neurosparse.dendrites.neuron import DendriticNeuron
+from neurosparse.dendrites.sdr import (
+    activation_frequency,
+    add_noise,
+    entropy,
+    intersection,
+    overlap,
+    random_sdr,
+    sparsity,
+    to_dense,
+    to_indices,
+    union,
+)
+from neurosparse.dendrites.theory import (
+    ThresholdTradeoff,
+    expected_union_size,
+    false_match_probability,
+    false_negative_probability,
+    log_false_match_probability,
+    log_false_negative_probability,
+    log_neuron_false_match_probability,
+    log_union_false_match_probability,
+    log_union_input_false_match_probability,
+    median_false_match_probability,
+    neuron_false_match_probability,
+    optimal_threshold,
+    union_false_match_probability,
+    union_input_false_match_probability,
+    union_synapses,
+)
+
+__all__ = [
+    "DendriticNeuron",
+    "MonteCarloEstimate",
+    "ThresholdTradeoff",
+    "activation_frequency",
+    "add_noise",
+    "binomial_interval",
+    "entropy",
+    "expected_union_size",
+    "false_match_probability",
+    "false_negative_probability",
+    "intersection",
+    "log_false_match_probability",
+    "log_false_negative_probability",
+    "log_neuron_false_match_probability",
+    "log_union_false_match_probability",
+    "log_union_input_false_match_probability",
+    "median_false_match_probability",
+    "neuron_false_match_probability",
+    "optimal_threshold",
+    "overlap",
+    "random_sdr",
+    "simulate_false_match",
+    "simulate_false_negative",
+    "sparsity",
+    "to_dense",
+    "to_indices",
+    "union",
+    "union_false_match_probability",
+    "union_input_false_match_probability",
+    "union_synapses",
+]

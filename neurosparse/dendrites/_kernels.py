@@ -156,14 +156,14 @@ def sequential_tail_hits(pop, marked, draws, threshold, trials, seed):
         left = pop
         b = 0
         for k in range(draws):
-            state, u = _uniform(state)
-            if u * left < remaining:
-                b += 1
-                remaining -= 1
-                if b >= threshold:
-                    hits += 1
-                    break
+            state, u = _uniform(np.uint64(state))
+            hit = 1 if u * left < remaining else 0  # branch-free update
+            b += hit
+            remaining -= hit
             left -= 1
+            if b >= threshold:
+                hits += 1
+                break
             if b + (draws - k - 1) < threshold:
                 break
     return hits
@@ -197,7 +197,7 @@ def explicit_tail_hits(pop, k1, k2, threshold, trials, seed):
     for t in range(1, trials + 1):
         # Floyd: a uniform k1-subset
         for j in range(pop - k1, pop):
-            state, u = _uniform(state)
+            state, u = _uniform(np.uint64(state))
             r = int(u * (j + 1))
             if stamp1[r] == t:
                 stamp1[j] = t
@@ -205,7 +205,7 @@ def explicit_tail_hits(pop, k1, k2, threshold, trials, seed):
                 stamp1[r] = t
         b = 0
         for j in range(pop - k2, pop):
-            state, u = _uniform(state)
+            state, u = _uniform(np.uint64(state))
             r = int(u * (j + 1))
             chosen = j if stamp2[r] == t else r
             stamp2[chosen] = t
@@ -230,7 +230,7 @@ def random_sdr_rows(n, a, count, seed):
     for t in range(count):
         pos = 0
         for j in range(n - a, n):
-            state, u = _uniform(state)
+            state, u = _uniform(np.uint64(state))
             r = int(u * (j + 1))
             chosen = j if stamp[r] == t + 1 else r
             stamp[chosen] = t + 1
@@ -307,10 +307,10 @@ def add_noise_rows(indptr, indices, n, fraction, seed):
         row = indices[lo:hi].copy()
         for k in range(a):
             active[row[k]] = stamp
-        move = int(math.floor(fraction * a + 0.5))
+        move = math.floor(fraction * a + 0.5)
         # partial Fisher-Yates: the first `move` entries of row are turned off
         for k in range(move):
-            state, u = _uniform(state)
+            state, u = _uniform(np.uint64(state))
             r = k + int(u * (a - k))
             tmp = row[k]
             row[k] = row[r]
@@ -318,7 +318,7 @@ def add_noise_rows(indptr, indices, n, fraction, seed):
         # turn on `move` cells among the inactive ones (rejection: inactive are most)
         placed = 0
         while placed < move:
-            state, u = _uniform(state)
+            state, u = _uniform(np.uint64(state))
             c = int(u * n)
             if active[c] != stamp and active[c] != -stamp:
                 active[c] = -stamp  # newly on; also blocks reuse of an old-off cell

@@ -185,9 +185,7 @@ def log_false_negative_probability(a, s, theta, v) -> np.ndarray | float:
     if np.any(v > a):
         raise ValueError(f"v must be <= a (moved bits out of a active), got v={v.max()}")
     shape = a.shape
-    out = _kernels.log_hypergeom_sf_grid(
-        a.ravel(), s.ravel(), v.ravel(), (s - theta + 1).ravel()
-    )
+    out = _kernels.log_hypergeom_sf_grid(a.ravel(), s.ravel(), v.ravel(), (s - theta + 1).ravel())
     return _out(out.reshape(shape))
 
 

@@ -1,0 +1,303 @@
+"""Monte Carlo simulation of dendritic segments on random SDRs (Ahmad & Hawkins 2016).
+
+The paper checks Eq. 4 against simulation (Fig 4A: 10⁸ trials per point, with a C++
+simulator). Here each trial is simulated synapse by synapse in Numba:
+
+``method="sequential"`` (default, fast)
+    A segment has ``s`` synapses onto fixed cells; a fresh random SDR (``a`` active out
+    of ``n``) is revealed one synapse at a time, without replacement: given ``k``
+    synapses looked at and ``r`` active cells still unseen among the ``n - k`` unseen
+    cells, the next synapse's cell is active with probability ``r / (n - k)``. This is
+    the exact law of a uniformly random subset, observed cell by cell (a true simulation
+    of random SDRs, not a draw from the hypergeometric formula). A trial stops as soon
+    as its outcome is decided, so a trial costs about ``s`` random numbers at most.
+``method="explicit"`` (literal, slower)
+    Each trial draws a random SDR and a random segment (Floyd's algorithm for both) and
+    counts their common cells.
+
+Trials run in chunks of ``chunk_size``, each with its own seed drawn once from the
+entry point's generator, in parallel (Numba threads): the result depends on ``seed`` and
+``chunk_size`` only, never on the number of threads. Random numbers inside the kernels
+come from SplitMix64 (64-bit state per chunk).
+
+Confidence intervals are binomial: Clopper–Pearson (exact, conservative; the default)
+or Wilson (score interval).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from neurosparse._validation import check_choice, check_int, check_real, resolve_rng
+from neurosparse.dendrites import _kernels
+from neurosparse.dendrites.theory import (
+    SOURCE,
+    log_false_match_probability,
+    log_false_negative_probability,
+)
+
+__all__ = [
+    "MonteCarloEstimate",
+    "binomial_interval",
+    "simulate_false_match",
+    "simulate_false_negative",
+]
+
+_METHODS = ("sequential", "explicit")
+_INTERVALS = ("clopper-pearson", "wilson")
+
+
+def binomial_interval(
+    hits: int, trials: int, *, confidence: float = 0.95, method: str = "clopper-pearson"
+) -> tuple[float, float]:
+    r"""Two-sided confidence interval for a binomial proportion ``hits / trials``.
+
+    ``"clopper-pearson"``: the exact interval from Beta quantiles,
+    ``[B(α/2; k, N-k+1), B(1-α/2; k+1, N-k)]`` (0 and 1 at the ends).
+    ``"wilson"``: the score interval
+    ``(p̂ + z²/2N ± z sqrt(p̂(1-p̂)/N + z²/4N²)) / (1 + z²/N)``.
+    """
+    from scipy import stats
+
+    trials = check_int("trials", trials, low=1)
+    hits = check_int("hits", hits, low=0, high=trials)
+    confidence = check_real(
+        "confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    check_choice("method", method, _INTERVALS)
+    alpha = 1.0 - confidence
+    if method == "clopper-pearson":
+        low = 0.0 if hits == 0 else float(stats.beta.ppf(alpha / 2, hits, trials - hits + 1))
+        high = 1.0 if hits == trials else float(stats.beta.isf(alpha / 2, hits + 1, trials - hits))
+        return low, high
+    z = float(stats.norm.isf(alpha / 2))
+    p = hits / trials
+    denom = 1.0 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class MonteCarloEstimate:
+    """A Monte Carlo estimate of a probability, with its binomial confidence interval.
+
+    Attributes
+    ----------
+    hits, trials : int
+        Trials that matched (or missed, for false negatives), and trials run.
+    estimate : float
+        ``hits / trials``.
+    low, high : float
+        Confidence interval (``confidence``, ``interval`` method).
+    theory : float
+        The exact value (Eq. 4 or the false-negative formula) for the same parameters.
+    kind : str
+        ``"false_match"`` or ``"false_negative"``.
+    params : dict
+        The parameters of the simulation (JSON-serialisable).
+    """
+
+    hits: int
+    trials: int
+    estimate: float
+    low: float
+    high: float
+    confidence: float
+    interval: str
+    theory: float
+    kind: str
+    params: dict
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the exact value lies inside the confidence interval."""
+        return self.low <= self.theory <= self.high
+
+    def to_result(self) -> xr.DataTree:
+        """The estimate as a result tree (``metrics``: estimate, interval, theory)."""
+        from neurosparse.results import new_result
+
+        params = dict(self.params)
+        seed = params.pop("seed_attr", None)
+        metrics = xr.Dataset(
+            {
+                "hits": ((), self.hits, {"long_name": "trials over threshold"}),
+                "trials": ((), self.trials),
+                "estimate": ((), self.estimate, {"units": "1"}),
+                "ci_low": ((), self.low, {"confidence": self.confidence, "method": self.interval}),
+                "ci_high": (
+                    (),
+                    self.high,
+                    {"confidence": self.confidence, "method": self.interval},
+                ),
+                "theory": ((), self.theory, {"long_name": "exact value"}),
+                "agrees": ((), self.agrees),
+            }
+        )
+        return new_result(
+            f"dendrites.montecarlo_{self.kind}",
+            params=params,
+            seed=seed,
+            source=SOURCE,
+            groups={"metrics": metrics},
+        )
+
+
+def _run(pop, marked, draws, threshold, trials, rng, method, chunk_size):
+    n_chunks = max(1, -(-trials // chunk_size))
+    sizes = np.full(n_chunks, chunk_size, dtype=np.int64)
+    sizes[-1] = trials - chunk_size * (n_chunks - 1)
+    seeds = rng.integers(0, 2**63, size=n_chunks, dtype=np.int64)
+    if method == "sequential":
+        if n_chunks == 1:
+            return int(
+                _kernels.sequential_tail_hits(pop, marked, draws, threshold, trials, seeds[0])
+            )
+        hits = _kernels.sequential_tail_hits_chunks(pop, marked, draws, threshold, sizes, seeds)
+        return int(hits.sum())
+    return int(
+        sum(
+            _kernels.explicit_tail_hits(pop, marked, draws, threshold, int(k), int(sd))
+            for k, sd in zip(sizes, seeds)
+        )
+    )
+
+
+def _finish(hits, trials, confidence, interval, theory, kind, params):
+    low, high = binomial_interval(hits, trials, confidence=confidence, method=interval)
+    return MonteCarloEstimate(
+        hits=hits,
+        trials=trials,
+        estimate=hits / trials,
+        low=low,
+        high=high,
+        confidence=confidence,
+        interval=interval,
+        theory=float(theory),
+        kind=kind,
+        params=params,
+    )
+
+
+def _common(trials, method, confidence, interval, chunk_size):
+    trials = check_int("trials", trials, low=1)
+    check_choice("method", method, _METHODS)
+    check_choice("interval", interval, _INTERVALS)
+    confidence = check_real(
+        "confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    chunk_size = check_int("chunk_size", chunk_size, low=1)
+    return trials, confidence, chunk_size
+
+
+def simulate_false_match(
+    n: int,
+    a: int,
+    s: int,
+    theta: int,
+    trials: int,
+    seed=None,
+    *,
+    method: str = "sequential",
+    confidence: float = 0.95,
+    interval: str = "clopper-pearson",
+    chunk_size: int = 1 << 20,
+) -> MonteCarloEstimate:
+    """Simulate the false-match rate of a segment on random SDRs (Fig 4A).
+
+    Each trial: a random SDR with ``a`` active cells out of ``n``, against a segment of
+    ``s`` synapses onto distinct cells; a false match when ``theta`` or more synapses
+    see active cells. See the module docstring for the two methods.
+
+    Parameters
+    ----------
+    n, a, s, theta : int
+        Cells, active cells, synapses, threshold (``a, s <= n``, ``theta <= s``).
+    trials : int
+        Number of independent trials.
+    seed : int, Generator or None
+        Resolved once; each chunk of ``chunk_size`` trials gets its own seed from it.
+    method : {"sequential", "explicit"}
+    confidence : float
+        Level of the binomial interval.
+    interval : {"clopper-pearson", "wilson"}
+    chunk_size : int
+        Trials per chunk (the parallel unit).
+
+    Returns
+    -------
+    MonteCarloEstimate
+        ``estimate``, ``low``, ``high``, ``hits``, the exact ``theory`` value, and
+        ``to_result()``.
+    """
+    trials, confidence, chunk_size = _common(trials, method, confidence, interval, chunk_size)
+    log_theory = log_false_match_probability(n, a, s, theta)  # validates n, a, s, theta
+    n, a, s, theta = (int(x) for x in (n, a, s, theta))
+    rng = resolve_rng(seed)
+    if method == "sequential":
+        hits = _run(n, a, s, theta, trials, rng, method, chunk_size)
+    else:
+        hits = _run(n, a, s, theta, trials, rng, method, chunk_size)
+    params = {
+        "n": n,
+        "a": a,
+        "s": s,
+        "theta": theta,
+        "trials": trials,
+        "method": method,
+        "chunk_size": chunk_size,
+        "seed_attr": seed if isinstance(seed, int) else None,
+    }
+    return _finish(hits, trials, confidence, interval, math.exp(log_theory), "false_match", params)
+
+
+def simulate_false_negative(
+    a: int,
+    s: int,
+    theta: int,
+    v: int,
+    trials: int,
+    seed=None,
+    *,
+    method: str = "sequential",
+    confidence: float = 0.95,
+    interval: str = "clopper-pearson",
+    chunk_size: int = 1 << 20,
+) -> MonteCarloEstimate:
+    """Simulate the false-negative rate of a segment under noise (Fig 4B).
+
+    Each trial: a stored pattern of ``a`` active cells, a segment with ``s`` synapses
+    onto ``s`` of them, and noise that moves ``v`` of the ``a`` active bits to inactive
+    cells (the count stays, as htm.core's ``addNoise``). The segment misses when fewer
+    than ``theta`` of its synapses still see active cells. The moved bits land on cells
+    the segment does not connect to, so only which ``v`` bits leave matters: a random
+    ``v``-subset of the ``a`` cells, observed through the segment's ``s`` cells
+    (sequential method) or drawn explicitly.
+
+    Parameters and return value as :func:`simulate_false_match`, with ``v`` the number
+    of moved bits (``v <= a``, ``s <= a``).
+    """
+    trials, confidence, chunk_size = _common(trials, method, confidence, interval, chunk_size)
+    log_theory = log_false_negative_probability(a, s, theta, v)  # validates
+    a, s, theta, v = (int(x) for x in (a, s, theta, v))
+    rng = resolve_rng(seed)
+    # a miss = more than s - theta of the segment's cells among the v moved bits
+    hits = _run(a, v, s, s - theta + 1, trials, rng, method, chunk_size)
+    params = {
+        "a": a,
+        "s": s,
+        "theta": theta,
+        "v": v,
+        "trials": trials,
+        "method": method,
+        "chunk_size": chunk_size,
+        "seed_attr": seed if isinstance(seed, int) else None,
+    }
+    return _finish(
+        hits, trials, confidence, interval, math.exp(log_theory), "false_negative", params
+    )
