@@ -1,0 +1,125 @@
+"""Cost of one FISTA iteration: vs its BLAS products, and per penalty vs l1.
+
+One iteration of neurosparse's batched FISTA (gradient step, fused prox + momentum
+Numba pass, momentum schedule; the stopping test's norms included) is timed on codes
+taken from a short l1 run (realistic sparsity), for n samples x n_atoms atoms x 256
+pixels. Peer: the matrix products the iteration has to do, alone (``Y @ G`` through the
+Gram matrix when ``n_atoms <= 512``, ``(Y @ D) @ D.T`` beyond). Target: iteration /
+products <= 1.5.
+
+Then the same iteration with each penalty (``l0``, ``l1/2``, ``lq`` with q = 0.3,
+``cel0``), lambdas set so that the codes have about the sparsity of the l1 run.
+Target: cost / l1 cost <= 1 (reported; the prox is a small part of the iteration).
+
+Run: ``python benchmarks/coding_iteration_cost.py [--small] [--repeats 7]``
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from _harness import machine, table, timeit, verdict
+
+from neurosparse.coding import _kernels as K
+from neurosparse.coding.encode import _FISTA, _Problem, sparse_encode
+from neurosparse.coding.images import natural_patches
+
+PENALTIES = [("l1", None, K.L1, 0.0), ("l0", None, K.L0, 0.0), ("l1/2", None, K.HALF, 0.5)]
+PENALTIES += [("lq", 0.3, K.LQ, 0.3), ("cel0", None, K.CEL0, 0.0)]
+
+
+def make_solver(X, D, R, code, q, lam):
+    G = D @ D.T
+    C = X @ D.T
+    pb = _Problem(C, G, D, None)
+    L = float(np.linalg.eigvalsh(G)[-1]) if G.shape[0] <= 1024 else None
+    s = _FISTA(
+        pb, step=1.0 / L, lam=lam, code=code, q=q, norms=np.ones(D.shape[0]),
+        positive=False, max_iter=1, tol=0.0, offset=0.0,
+    )  # fmt: skip
+    s.C = C
+    s.start(R)
+    return s
+
+
+def one_iteration(s):
+    s.gradient_step()
+    dz2 = s.prox_step()
+    s.momentum_step()
+    Z = s.codes()
+    return dz2, np.sqrt(np.einsum("ij,ij->i", Z, Z))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", action="store_true", help="1,024 samples instead of 4,096")
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    print(machine())
+    n = 1024 if args.small else 4096
+    X = natural_patches(n, seed=0)
+    rng = np.random.default_rng(0)
+    rows, ratios, pen_rows = [], [], []
+    for n_atoms in (512, 1024):
+        D = rng.standard_normal((n_atoms, 256))
+        D /= np.linalg.norm(D, axis=1, keepdims=True)
+        lam1 = 0.05 * float(np.abs(X @ D.T).max())
+        R = sparse_encode(X, D, lam=lam1, solver="fista", max_iter=30)
+        s = make_solver(X, D, R, K.L1, 0.0, lam1)
+        one_iteration(s)  # compile
+        t_it, _ = timeit(lambda s=s: one_iteration(s), repeats=args.repeats)
+        Y = s.Y.copy()
+        P = np.empty_like(Y)
+        if s.pb.factored:
+            t_mm, _ = timeit(
+                lambda Y=Y, D=D, P=P: np.matmul(Y @ D, D.T, out=P), repeats=args.repeats
+            )
+            what = "(Y @ D) @ D.T"
+        else:
+            G = D @ D.T
+            t_mm, _ = timeit(lambda Y=Y, G=G, P=P: np.matmul(Y, G, out=P), repeats=args.repeats)
+            what = "Y @ G"
+        ratios.append(t_it / t_mm)
+        rows.append(
+            {
+                "shape": f"{n} x {n_atoms} x 256",
+                "fista_iter_ms": 1e3 * t_it,
+                "products": what,
+                "products_ms": 1e3 * t_mm,
+                "ratio": t_it / t_mm,
+            }
+        )
+        # per penalty, lambdas matched to l1's sparsity (roughly) from the l1 codes
+        active = np.count_nonzero(R) / R.size
+        thr = float(np.quantile(np.abs(X @ D.T), 1 - active))  # a threshold of that sparsity
+        lam_for = {"l1": lam1, "l0": thr**2 / 2, "l1/2": (thr / 1.5) ** 1.5, "cel0": thr**2 / 2}
+        lam_for["lq"] = thr ** (2 - 0.3) / 1.5
+        t_l1 = None
+        for penalty, q, code, qv in PENALTIES:
+            s = make_solver(X, D, R, code, qv, lam_for[penalty])
+            one_iteration(s)
+            t_p, _ = timeit(lambda s=s: one_iteration(s), repeats=args.repeats)
+            t_l1 = t_p if penalty == "l1" else t_l1
+            pen_rows.append(
+                {
+                    "shape": f"{n} x {n_atoms} x 256",
+                    "penalty": penalty if q is None else f"lq (q={q})",
+                    "iter_ms": 1e3 * t_p,
+                    "active_frac": float(np.count_nonzero(s.codes()) / s.codes().size),
+                    "vs_l1": t_p / t_l1,
+                }
+            )
+    print(table(rows, ["shape", "fista_iter_ms", "products", "products_ms", "ratio"]))
+    print(
+        f"worst iteration / products: {max(ratios):.2f} -> "
+        f"{verdict(max(ratios), 1.5, higher_is_better=False)}"
+    )
+    print()
+    print(table(pen_rows, ["shape", "penalty", "iter_ms", "active_frac", "vs_l1"]))
+    worst = max(r["vs_l1"] for r in pen_rows)
+    print(f"worst penalty / l1: {worst:.2f} -> {verdict(worst, 1.0, higher_is_better=False)}")
+
+
+if __name__ == "__main__":
+    main()

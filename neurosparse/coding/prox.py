@@ -1,0 +1,231 @@
+r"""Penalties and their proximal operators, in one place.
+
+The sparse-coding problem of Rentzeperis et al. (2023) is, per sample,
+
+.. math:: \min_r \tfrac12 \|x - r D\|_2^2 + \Psi(r),
+
+with ``D`` the dictionary, shape ``(n_atoms, n_features)``, and the penalty
+
+======== =========================================================================
+``l1``   :math:`\Psi(r) = \lambda \sum_i |r_i|`
+``l0``   :math:`\Psi(r) = \lambda \sum_i 1\{r_i \ne 0\}`
+``l1/2`` :math:`\Psi(r) = \lambda \sum_i |r_i|^{1/2}`
+``lq``   :math:`\Psi(r) = \lambda \sum_i |r_i|^q`, :math:`0 < q < 1`
+``cel0`` :math:`\Psi(r) = \sum_i \phi(a_i, \lambda; r_i)`, :math:`a_i = \|D_i\|_2`,
+         :math:`\phi(a, \lambda; u) = \lambda - \tfrac{a^2}{2}(|u| - \sqrt{2\lambda}/a)^2
+         1\{|u| \le \sqrt{2\lambda}/a\}` (Soubies, Blanc-Féraud & Aubert 2015)
+======== =========================================================================
+
+:func:`prox` evaluates the proximal operator elementwise and :func:`penalty_value` the
+penalty. ``positive=True`` restricts the codes to be nonnegative.
+
+Ties (two global minimisers exactly at the threshold) are resolved towards zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+from neurosparse._validation import check_array, check_choice, check_real
+from neurosparse.coding import _kernels as K
+
+__all__ = ["PENALTIES", "penalty_value", "prox"]
+
+#: Names accepted for ``penalty``.
+PENALTIES = ("l1", "l0", "l1/2", "lq", "cel0")
+
+_CODES = {"l1": K.L1, "l0": K.L0, "l1/2": K.HALF, "lq": K.LQ, "cel0": K.CEL0}
+
+
+#: Below this many elements (rows x columns) the serial kernels run: starting the
+#: thread pool costs more than the work.
+_PARALLEL_MIN_ELEMENTS = 1 << 16
+
+
+def _run_rows(serial, parallel, n: int, work: int, *args) -> None:
+    """Call ``serial(*args, 0, n)``, or ``parallel(*args, n_blocks)`` for large ``work``."""
+    threads = numba.get_num_threads()
+    if threads > 1 and n > 1 and work >= _PARALLEL_MIN_ELEMENTS:
+        parallel(*args, min(n, threads))
+    else:
+        serial(*args, 0, n)
+
+
+def _penalty_code(penalty: Any, q: Any) -> tuple[int, float]:
+    """Validate ``penalty`` and ``q``; return the kernel code and q (0.0 if unused)."""
+    check_choice("penalty", penalty, PENALTIES)
+    if penalty == "lq":
+        if q is None:
+            raise ValueError("q must be given for penalty 'lq' (a number in (0, 1))")
+        q = check_real("q", q, low=0.0, high=1.0, low_open=True, high_open=True)
+        if q == 0.5:
+            return K.HALF, 0.5  # closed form (Xu et al. 2012), same operator
+        return K.LQ, q
+    if q is not None:
+        raise ValueError(f"q is only used by penalty 'lq', got q={q!r} with penalty {penalty!r}")
+    return _CODES[penalty], 0.0
+
+
+def _check_norms(norms: Any, n: int, penalty: str) -> np.ndarray:
+    """Per-atom norms ``a_i`` (ones when not given), validated: finite and positive."""
+    if norms is None:
+        return np.ones(n)
+    if penalty != "cel0":
+        raise ValueError(f"norms is only used by penalty 'cel0', got penalty {penalty!r}")
+    a = check_array("norms", norms, ndim=(0, 1))
+    a = np.broadcast_to(a, (n,)) if a.ndim == 0 else a
+    if a.shape != (n,):
+        raise ValueError(
+            f"norms must have one value per atom (the last axis, {n}), got shape {a.shape}"
+        )
+    if np.any(a <= 0):
+        raise ValueError(f"norms must be positive (zero-norm atom at index {np.argmin(a)})")
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _as_rows(y: Any, name: str) -> tuple[np.ndarray, tuple[int, ...]]:
+    arr = check_array(name, y)
+    shape = arr.shape
+    if arr.ndim == 0:
+        return arr.reshape(1, 1), shape
+    return np.ascontiguousarray(arr.reshape(-1, shape[-1])), shape
+
+
+def prox(
+    y: Any,
+    tau: float,
+    penalty: str,
+    *,
+    q: float | None = None,
+    lam: float | None = None,
+    norms: Any = None,
+    positive: bool = False,
+) -> np.ndarray:
+    r"""Proximal operator of a sparsity penalty, elementwise.
+
+    For ``l1``, ``l0``, ``l1/2`` and ``lq``:
+
+    .. math:: \operatorname{prox}(y) = \arg\min_x \tfrac12 (x - y)^2 + \tau\,\psi(x),
+
+    i.e. ``tau`` is the threshold parameter ``eta * lam`` of an ISTA step of size
+    ``eta``. For ``cel0`` the penalty already contains :math:`\lambda`, so ``tau`` is the
+    step :math:`\gamma` and ``lam`` must be given:
+
+    .. math:: \operatorname{prox}(y_i) = \arg\min_x \tfrac12 (x - y_i)^2
+              + \gamma\,\phi(a_i, \lambda; x),
+
+    with :math:`a_i` = ``norms[i]`` along the last axis (default 1).
+
+    Closed forms (see :func:`neurosparse.coding._kernels.prox_scalar`): soft threshold
+    (``l1``), hard threshold at :math:`\sqrt{2\tau}` (``l0``), Xu et al.'s half
+    threshold (``l1/2``), the root of :math:`x + \tau q x^{q-1} = |y|` above
+    :math:`\beta + \tau q \beta^{q-1}`, :math:`\beta = (2\tau(1-q))^{1/(2-q)}` (``lq``),
+    and for CEL0 :math:`\mathrm{sign}(y)\min(|y|, (|y| - \sqrt{2\lambda} a\gamma)_+ /
+    (1 - a^2\gamma))` when :math:`a^2\gamma < 1`, a hard threshold at
+    :math:`\sqrt{2\gamma\lambda}` otherwise.
+
+    Parameters
+    ----------
+    y : array-like
+        Input values (any shape; ``norms`` runs along the last axis).
+    tau : float
+        Threshold ``eta * lam`` (``l1``, ``l0``, ``l1/2``, ``lq``), or the step
+        :math:`\gamma` (``cel0``); nonnegative.
+    penalty : {"l1", "l0", "l1/2", "lq", "cel0"}
+    q : float, optional
+        Exponent in (0, 1), for ``lq`` only (``q=0.5`` uses the ``l1/2`` closed form).
+    lam : float, optional
+        :math:`\lambda \ge 0` of CEL0 (required for ``cel0``, refused otherwise).
+    norms : array-like, optional
+        Atom norms :math:`a_i > 0` for ``cel0``, one per entry of the last axis.
+    positive : bool
+        Restrict the minimiser to :math:`x \ge 0`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``y``, float64.
+
+    Examples
+    --------
+    >>> prox([-2.0, 0.5, 3.0], 1.0, "l1")
+    array([-1.,  0.,  2.])
+    >>> prox([1.0, 2.0], 1.0, "l0")  # hard threshold at sqrt(2)
+    array([0., 2.])
+    """
+    code, qv = _penalty_code(penalty, q)
+    tau = check_real("tau", tau, low=0.0)
+    if penalty == "cel0":
+        if lam is None:
+            raise ValueError("lam must be given for penalty 'cel0' (tau is then the step gamma)")
+        lamv = check_real("lam", lam, low=0.0)
+        eta = tau
+    else:
+        if lam is not None:
+            raise ValueError(
+                f"lam is only used by penalty 'cel0'; for {penalty!r} pass the threshold "
+                f"eta * lam as tau"
+            )
+        lamv, eta = 1.0, tau
+    if not isinstance(positive, bool | np.bool_):
+        raise TypeError(f"positive must be a bool, got {positive!r}")
+    rows, shape = _as_rows(y, "y")
+    a = _check_norms(norms, rows.shape[1], penalty)
+    out = np.empty_like(rows)
+    eta_k = np.full(rows.shape[1], eta)
+    _run_rows(
+        K.prox_rows, K.prox_rows_par, rows.shape[0], rows.size,
+        rows, eta_k, lamv, code, qv, a, bool(positive), out,
+    )  # fmt: skip
+    return out.reshape(shape)
+
+
+def penalty_value(
+    r: Any,
+    lam: float,
+    penalty: str,
+    q: float | None = None,
+    norms: Any = None,
+) -> float | np.ndarray:
+    r"""Value of the penalty :math:`\Psi(r)`, summed over the last axis.
+
+    ``lam * sum|r|`` (``l1``), ``lam * count(r != 0)`` (``l0``), ``lam * sum|r|^(1/2)``
+    (``l1/2``), ``lam * sum|r|^q`` (``lq``), and :math:`\sum_i \phi(a_i, \lambda; r_i)`
+    (``cel0``, see the module docstring; :math:`\phi \le \lambda` and
+    :math:`\phi(a, \lambda; u) = \lambda` once :math:`|u| \ge \sqrt{2\lambda}/a`).
+
+    Parameters
+    ----------
+    r : array-like
+        Codes; the last axis runs over atoms.
+    lam : float
+        :math:`\lambda \ge 0`.
+    penalty : {"l1", "l0", "l1/2", "lq", "cel0"}
+    q : float, optional
+        Exponent in (0, 1), for ``lq`` only.
+    norms : array-like, optional
+        Atom norms :math:`a_i > 0` (``cel0`` only), one per entry of the last axis.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for 0-d or 1-d ``r``; otherwise an array of shape ``r.shape[:-1]``.
+    """
+    code, qv = _penalty_code(penalty, q)
+    lamv = check_real("lam", lam, low=0.0)
+    rows, shape = _as_rows(r, "r")
+    a = _check_norms(norms, rows.shape[1], penalty)
+    if lamv == 0.0:
+        vals = np.zeros(rows.shape[0])
+    else:
+        vals = np.empty(rows.shape[0])
+        _run_rows(
+            K.penalty_rows, K.penalty_rows_par, rows.shape[0], rows.size,
+            rows, lamv, code, qv, a, vals,
+        )  # fmt: skip
+    if len(shape) <= 1:
+        return float(vals[0])
+    return vals.reshape(shape[:-1])

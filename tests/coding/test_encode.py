@@ -1,0 +1,309 @@
+"""Sparse encoding: solvers against scikit-learn and each other, fixed points, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurosparse.coding import _kernels as K
+from neurosparse.coding.encode import (
+    SOLVERS,
+    EncodeInfo,
+    SparseCoder,
+    encode_batch,
+    objective,
+    sparse_encode,
+)
+from neurosparse.coding.prox import prox
+from neurosparse.testing import assert_trees_equal, check_result, check_result_roundtrip
+
+
+def _problem(n_samples=12, n_atoms=40, n_features=24, seed=0, unit=True):
+    rng = np.random.default_rng(seed)
+    D = rng.normal(size=(n_atoms, n_features))
+    if unit:
+        D /= np.linalg.norm(D, axis=1, keepdims=True)
+    else:
+        D *= rng.uniform(0.4, 2.0, size=(n_atoms, 1)) / np.linalg.norm(D, axis=1, keepdims=True)
+    X = rng.normal(size=(n_samples, n_features))
+    return X, D
+
+
+def test_l1_matches_sklearn_lasso():
+    """l1 codes equal scikit-learn's Lasso on the same objective to 1e-6 relative.
+
+    sklearn's Lasso minimises 1/(2 n) ||y - X w||^2 + alpha ||w||_1 with n the number of
+    rows of its X = dictionary.T (n_features), so alpha = lam / n_features.
+    """
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    X, D = _problem()
+    lam = 0.1 * np.abs(X @ D.T).max()
+    codes = sparse_encode(X, D, lam=lam, tol=1e-12, max_iter=100_000)
+    for i in range(X.shape[0]):
+        ref = linear_model.Lasso(
+            alpha=lam / D.shape[1], fit_intercept=False, tol=1e-14, max_iter=1_000_000
+        ).fit(D.T, X[i])
+        assert np.linalg.norm(codes[i] - ref.coef_) <= 1e-6 * np.linalg.norm(ref.coef_)
+    assert np.count_nonzero(codes) > 0
+
+
+@pytest.mark.parametrize("solver", ["ista", "fista", "lca"])
+def test_l1_solvers_agree_with_cd(solver):
+    X, D = _problem(seed=1)
+    lam = 0.05 * np.abs(X @ D.T).max()
+    ref = sparse_encode(X, D, lam=lam, solver="cd", tol=1e-12, max_iter=100_000)
+    codes, info = sparse_encode(
+        X, D, lam=lam, solver=solver, tol=1e-9, max_iter=50_000, return_info=True
+    )
+    assert isinstance(info, EncodeInfo) and info.solver == solver
+    assert info.converged.all()
+    f_ref = objective(X, D, ref, lam=lam)
+    f = objective(X, D, codes, lam=lam)
+    np.testing.assert_allclose(f, f_ref, rtol=1e-7)
+    np.testing.assert_allclose(codes, ref, atol=1e-4)
+
+
+def test_ista_objective_decreases_for_l1():
+    X, D = _problem(seed=2)
+    lam = 0.05 * np.abs(X @ D.T).max()
+    _, info = sparse_encode(X, D, lam=lam, solver="ista", tol=1e-9, return_info=True)
+    h = info.objective
+    assert h.size == info.n_iter.max() > 10
+    assert np.all(np.diff(h) <= 1e-12 * np.abs(h[:-1]))
+    assert h[-1] < h[0]
+
+
+@pytest.mark.parametrize(
+    ("penalty", "q"), [("l0", None), ("l1/2", None), ("lq", 0.3), ("cel0", None)]
+)
+def test_nonconvex_ista_reaches_a_fixed_point(penalty, q):
+    """ISTA's output satisfies r = prox_{eta Psi}(r - eta grad), CEL0 with non-unit atoms."""
+    X, D = _problem(seed=3, unit=False)
+    lam = 0.2 if penalty != "l0" else 0.02
+    codes, info = sparse_encode(
+        X, D, penalty=penalty, lam=lam, q=q, solver="ista", tol=1e-13, max_iter=20_000,
+        return_info=True,
+    )  # fmt: skip
+    eta = info.step
+    norms = np.linalg.norm(D, axis=1)
+    grad = (codes @ D - X) @ D.T
+    if penalty == "cel0":
+        again = prox(codes - eta * grad, eta, "cel0", lam=lam, norms=norms)
+    else:
+        again = prox(codes - eta * grad, eta * lam, penalty, q=q)
+    np.testing.assert_allclose(again, codes, atol=1e-8)
+    assert 0 < np.count_nonzero(codes) < codes.size
+
+
+@pytest.mark.parametrize(
+    ("penalty", "q"), [("l0", None), ("l1/2", None), ("lq", 0.7), ("cel0", None)]
+)
+@pytest.mark.parametrize("solver", ["cd", "fista", "lca"])
+def test_nonconvex_solvers_improve_on_zero(penalty, q, solver):
+    X, D = _problem(seed=4)
+    lam = 0.2 if penalty != "l0" else 0.05
+    codes = sparse_encode(X, D, penalty=penalty, lam=lam, q=q, solver=solver, max_iter=5000)
+    f = objective(X, D, codes, penalty=penalty, lam=lam, q=q)
+    f0 = objective(X, D, np.zeros_like(codes), penalty=penalty, lam=lam, q=q)
+    assert np.all(f <= f0 + 1e-12) and np.mean(f) < 0.9 * np.mean(f0)
+
+
+def test_cd_is_monotone_per_sample_for_cel0_with_scaled_atoms():
+    X, D = _problem(seed=5, unit=False)
+    start = sparse_encode(X, D, penalty="cel0", lam=0.3, solver="ista", max_iter=3)
+    f_start = objective(X, D, start, penalty="cel0", lam=0.3)
+    codes = sparse_encode(X, D, penalty="cel0", lam=0.3, solver="cd", init=start)
+    assert np.all(objective(X, D, codes, penalty="cel0", lam=0.3) <= f_start + 1e-12)
+
+
+def test_positive_codes():
+    X, D = _problem(seed=6)
+    lam = 0.05 * np.abs(X @ D.T).max()
+    for solver in ("cd", "fista"):
+        codes = sparse_encode(X, D, lam=lam, positive=True, solver=solver, tol=1e-10)
+        assert codes.min() >= 0 and codes.max() > 0
+    a = sparse_encode(X, D, lam=lam, positive=True, solver="cd", tol=1e-12, max_iter=10**5)
+    b = sparse_encode(X, D, lam=lam, positive=True, solver="fista", tol=1e-12, max_iter=10**5)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_warm_start_and_authors_rule():
+    X, D = _problem(seed=7)
+    lam = 0.05 * np.abs(X @ D.T).max()
+    codes = sparse_encode(X, D, lam=lam, solver="ista", tol=1e-10, max_iter=50_000)
+    again, info = sparse_encode(
+        X, D, lam=lam, solver="ista", tol=1e-10, init=codes, return_info=True
+    )
+    assert info.n_iter.max() <= 3
+    np.testing.assert_allclose(again, codes, atol=1e-9)
+    _, loose = sparse_encode(
+        X, D, lam=lam, solver="ista", stop="authors", tol=0.01, return_info=True
+    )
+    _, tight = sparse_encode(X, D, lam=lam, solver="ista", tol=1e-8, return_info=True)
+    assert loose.n_iter.max() < tight.n_iter.max()
+
+
+def test_encode_batch_matches_sparse_encode():
+    X, D = _problem(seed=8)
+    lam = 0.05 * np.abs(X @ D.T).max()
+    for solver in ("cd", "fista"):
+        a = sparse_encode(X, D, lam=lam, solver=solver, tol=1e-10)
+        b = encode_batch(X @ D.T, D @ D.T, lam=lam, solver=solver, tol=1e-10)
+        np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_large_overcomplete_uses_factored_products():
+    """n_atoms > 2 n_features: products through the dictionary give the same codes."""
+    X, D = _problem(n_atoms=60, n_features=16, seed=9)
+    lam = 0.1 * np.abs(X @ D.T).max()
+    a = sparse_encode(X, D, lam=lam, solver="fista", tol=1e-11, max_iter=50_000)
+    b = encode_batch(X @ D.T, D @ D.T, lam=lam, solver="fista", tol=1e-11, max_iter=50_000)
+    np.testing.assert_allclose(a, b, atol=1e-7)
+
+
+def test_deterministic():
+    X, D = _problem(n_samples=30, seed=10)
+    for solver in ("cd", "fista", "lca"):
+        a = sparse_encode(X, D, lam=0.3, penalty="l1/2", solver=solver)
+        b = sparse_encode(X, D, lam=0.3, penalty="l1/2", solver=solver)
+        assert np.array_equal(a, b)
+
+
+def test_sparse_coder_result_roundtrip(tmp_path):
+    X, D = _problem(n_samples=20, seed=11)
+    coder = SparseCoder(D, penalty="cel0", lam=0.3, solver="ista")
+    assert coder.dictionary is D and coder.lam == 0.3  # __init__ stores unchanged
+    codes = coder.fit(X).transform(X)
+    assert codes.shape == (20, D.shape[0])
+    tree = coder.to_result()
+    check_result(tree, kind="coding.codes")
+    assert tree["state"]["dictionary"].dims == ("atom", "pixel")
+    assert tree["activity"]["codes"].dims == ("sample", "atom")
+    resid = X - codes @ D
+    assert float(tree["metrics"]["mse"]) == pytest.approx(np.mean(resid**2))
+    assert float(tree["metrics"]["mean_active"]) == pytest.approx(np.count_nonzero(codes) / 20)
+    check_result_roundtrip(tree, tmp_path)
+    again = SparseCoder(D, penalty="cel0", lam=0.3, solver="ista").fit(X)
+    again.transform(X)
+    assert_trees_equal(tree, again.to_result(), ignore_attrs=("created_at",))
+
+
+def test_sparse_coder_errors():
+    X, D = _problem()
+    with pytest.raises(RuntimeError, match="transform"):
+        SparseCoder(D).to_result()
+    with pytest.raises(ValueError, match="solver must be one of"):
+        SparseCoder(D, solver="admm").fit(X)
+
+
+# --- bad input ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"X": "nan"}, "X contains 1 NaN or infinite"),
+        ({"X": "inf"}, "X contains 1 NaN or infinite"),
+        ({"dictionary": "nan"}, "dictionary contains 1 NaN or infinite"),
+        ({"X": "shape"}, r"X has shape \(12, 23\) and dictionary has shape \(40, 24\)"),
+        ({"lam": -0.1}, "lam must be a number"),
+        ({"penalty": "lq", "q": 1.5}, "q must be a number"),
+        ({"penalty": "lq", "q": 0.0}, "q must be a number"),
+        ({"penalty": "huber"}, "penalty must be one of 'l1', 'l0', 'l1/2', 'lq', 'cel0'"),
+        ({"solver": "admm"}, "solver must be one of 'auto', 'cd', 'ista', 'fista', 'lca'"),
+        ({"stop": "never"}, "stop must be one of 'relative', 'authors'"),
+        ({"dictionary": "zero_atom"}, r"zero-norm atom\(s\) \(rows \[3\]\)"),
+        ({"init": "shape"}, r"init has shape \(12, 39\)"),
+        ({"max_iter": 0}, "max_iter must be a integer"),
+        ({"tol": -1.0}, "tol must be a number"),
+        ({"solver": "ista", "step": 0.0}, "step must be a number"),
+        ({"solver": "cd", "step": 0.1}, "step is not used by solver 'cd'"),
+    ],
+)
+def test_sparse_encode_bad_input(change, match):
+    X, D = _problem()
+    kwargs = {"lam": 0.1}
+    init = None
+    for key, value in change.items():
+        if key == "X":
+            X = X.copy()
+            if value == "shape":
+                X = X[:, :-1]
+            else:
+                X[2, 3] = np.nan if value == "nan" else np.inf
+        elif key == "dictionary":
+            D = D.copy()
+            if value == "nan":
+                D[1, 1] = np.nan
+            else:
+                D[3] = 0.0
+        elif key == "init":
+            init = np.zeros((X.shape[0], D.shape[0] - 1))
+        else:
+            kwargs[key] = value
+    with pytest.raises(ValueError, match=match):
+        sparse_encode(X, D, init=init, **kwargs)
+
+
+def test_objective_bad_shapes():
+    X, D = _problem()
+    with pytest.raises(ValueError, match=r"codes has shape \(12, 3\)"):
+        objective(X, D, np.zeros((12, 3)), lam=0.1)
+    assert SOLVERS == ("auto", "cd", "ista", "fista", "lca")
+
+
+# --- kernels against their pure-Python versions --------------------------------------
+
+
+def test_solver_kernels_parity():
+    """Serial kernels against their py_func; parallel drivers against the serial kernels."""
+    X, D = _problem(n_samples=3, n_atoms=8, n_features=6, seed=12)
+    G, C = D @ D.T, X @ D.T
+    norms = np.linalg.norm(D, axis=1)
+    diag = np.diag(G).copy()
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=C.shape) * 0.3
+    Z_old = rng.normal(size=C.shape) * 0.3
+    P = Y @ G
+    for code, q in [(K.L1, 0.0), (K.LQ, 0.4), (K.CEL0, 0.0)]:
+        outs = []
+        for fn, extra in (
+            (K.forward_backward_rows, (0, 3)),
+            (K.forward_backward_rows.py_func, (0, 3)),
+            (K.forward_backward_par, (2,)),
+        ):
+            Z, Yn, dz = np.empty_like(Y), np.empty_like(Y), np.empty(3)
+            fn(Y, P, C, Z_old, 0.2, 0.3, code, q, norms, False, 0.4, Z, Yn, dz, *extra)
+            outs.append((Z, Yn, dz))
+        for ref, other in zip(outs[0], outs[1]):
+            np.testing.assert_allclose(ref, other, rtol=1e-12, atol=1e-14)
+        for ref, other in zip(outs[0], outs[2]):
+            np.testing.assert_array_equal(ref, other)
+        outs = []
+        for fn, extra in (
+            (K.lca_rows, (0, 3)),
+            (K.lca_rows.py_func, (0, 3)),
+            (K.lca_par, (2,)),
+        ):
+            U, A, du = Y.copy(), np.empty_like(Y), np.empty(3)
+            fn(U, P, C, Z_old, 0.1, diag, 0.3, code, q, norms, True, A, du, *extra)
+            outs.append((U, A, du))
+        for ref, other in zip(outs[0], outs[1]):
+            np.testing.assert_allclose(ref, other, rtol=1e-12, atol=1e-14)
+        for ref, other in zip(outs[0], outs[2]):
+            np.testing.assert_array_equal(ref, other)
+        outs = []
+        for fn, extra in ((K.cd_rows, (0, 3)), (K.cd_rows.py_func, (0, 3)), (K.cd_par, ())):
+            R = np.zeros_like(C)
+            it, ok = np.zeros(3, dtype=np.int64), np.zeros(3, dtype=bool)
+            fn(C, G, R, 1 / diag, norms, 0.3, code, q, False, 500, 1e-10, 0.0, it, ok, *extra)
+            outs.append((R, it, ok))
+        for ref, other in zip(outs[0], outs[1]):
+            np.testing.assert_allclose(ref, other, rtol=1e-12, atol=1e-14)
+        for ref, other in zip(outs[0], outs[2]):
+            np.testing.assert_array_equal(ref, other)
+    g, act = np.empty(8), np.empty(8, dtype=np.int64)
+    r_fast, r_slow = np.zeros(8), np.zeros(8)
+    args = (1 / diag, norms, 0.3, K.L1, 0.0, False, 100, 1e-10, 0.0, g, act)
+    assert K._cd_one(C[0], G, r_fast, *args) == K._cd_one.py_func(C[0], G, r_slow, *args)
+    np.testing.assert_allclose(r_fast, r_slow, rtol=1e-12)
