@@ -1,6 +1,11 @@
 """Active dendrites: SDRs, the exact theory and Monte Carlo of Ahmad & Hawkins (2016),
 dendritic neurons and context-gated dendritic layers.
 
+The PyTorch layers of Iyer et al. (2022) (:mod:`neurosparse.dendrites.layers`:
+``DendriticLayer``, ``DendriticMLP``, ``MLP``, ``KWinners``, ``SparseLinear``,
+``nearest_prototype``, ``DENDRITE_MODES``) are loaded on first access, so importing this
+package never imports torch.
+
 Compile-cache policy of the Numba kernels (``_kernels.py``): serial kernels use
 ``cache=True``; ``parallel=True`` kernels are not cached. Random numbers inside kernels
 come from SplitMix64 states seeded once from the entry point's ``seed``.
@@ -75,3 +80,17 @@ __all__ = [
     "union_input_false_match_probability",
     "union_synapses",
 ]
+
+_LAYERS = frozenset(
+    {"DENDRITE_MODES", "DendriticLayer", "DendriticMLP", "KWinners", "MLP", "SparseLinear",
+     "nearest_prototype"}
+)  # fmt: skip
+__all__ += sorted(_LAYERS)
+
+
+def __getattr__(name: str):
+    if name in _LAYERS:
+        from neurosparse.dendrites import layers
+
+        return getattr(layers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
