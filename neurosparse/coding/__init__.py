@@ -12,6 +12,13 @@ Heavy loops live in ``_kernels.py`` / ``_dictionary_kernels.py`` (pure Numba fun
 serial kernels are cached, ``parallel=True`` kernels are not.
 """
 
+from neurosparse.coding.calibrate import Calibration, calibrate_lambda, fit_at_sparsity
+from neurosparse.coding.dictionary import (
+    PAPER_SETTINGS,
+    DictionaryLearner,
+    default_eta,
+    ista_encode,
+)
 from neurosparse.coding.encode import (
     SOLVERS,
     STOP_RULES,
@@ -21,17 +28,54 @@ from neurosparse.coding.encode import (
     objective,
     sparse_encode,
 )
+from neurosparse.coding.images import (
+    extract_patches,
+    natural_patches,
+    whiten_images,
+    whitening_filter,
+)
 from neurosparse.coding.prox import PENALTIES, penalty_value, prox
+from neurosparse.coding.v1 import (
+    GABOR_PARAMS,
+    activity_statistics,
+    circular_variance,
+    fit_gabor,
+    fit_gabors,
+    gabor,
+    grating_responses,
+    grating_stimuli,
+    orientation_tuning,
+)
 
 __all__ = [
+    "GABOR_PARAMS",
+    "PAPER_SETTINGS",
     "PENALTIES",
     "SOLVERS",
     "STOP_RULES",
+    "Calibration",
+    "DictionaryLearner",
     "EncodeInfo",
     "SparseCoder",
+    "activity_statistics",
+    "calibrate_lambda",
+    "circular_variance",
+    "default_eta",
     "encode_batch",
+    "extract_patches",
+    "fit_at_sparsity",
+    "fit_gabor",
+    "fit_gabors",
+    "gabor",
+    "grating_responses",
+    "grating_stimuli",
+    "ista_encode",
+    "natural_patches",
     "objective",
+    "orientation_tuning",
     "penalty_value",
     "prox",
     "sparse_encode",
+    "whiten_images",
+    "whitening_filter",
 ]

@@ -1,0 +1,132 @@
+"""Dictionary learner, its batched ISTA kernel and lambda calibration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurosparse.coding import _dictionary_kernels as DK
+from neurosparse.coding import _kernels as K
+from neurosparse.coding.calibrate import calibrate_lambda
+from neurosparse.coding.dictionary import DictionaryLearner, default_eta, ista_encode
+from neurosparse.coding.images import natural_patches
+from neurosparse.testing import check_bad_input, check_deterministic, check_result_roundtrip
+
+PENALTY_ARGS = [("l1", 0.3, None), ("l0", 0.005, None), ("l1/2", 0.05, None),
+                ("lq", 0.05, 0.3), ("cel0", 0.2, None)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def patches():
+    return natural_patches(2000, patch_size=8, seed=0)
+
+
+def _random_dictionary(k, f, seed=0):
+    D = np.random.default_rng(seed).standard_normal((k, f))
+    return D / np.linalg.norm(D, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(("penalty", "lam", "q"), PENALTY_ARGS)
+def test_kernel_parity_with_py_func_and_parallel(patches, penalty, lam, q):
+    D = _random_dictionary(48, 64)
+    X = patches[:40]
+    code = {"l1": K.L1, "l0": K.L0, "l1/2": K.HALF, "lq": K.LQ, "cel0": K.CEL0}[penalty]
+    args = (np.ascontiguousarray(X @ D.T), D @ D.T, np.zeros((40, 48)), 0.1, lam, code,
+            q or 0.0, np.ones(48), False, 300, 0.01)  # fmt: skip
+    R, n = DK.ista_gram_batch(*args)
+    R_py, n_py = DK.ista_gram_batch.py_func(*args)
+    R_par, n_par = DK.ista_gram_batch_parallel(*args)
+    assert n == n_py == n_par
+    np.testing.assert_allclose(R, R_py, rtol=1e-12, atol=1e-14)
+    assert np.array_equal(R, R_par)
+    # the zero-region shortcut never changes a value: same as prox_scalar everywhere
+    for y in np.linspace(-1, 1, 2001):
+        t = DK.zero_threshold(0.1, lam, code, q or 0.0, 1.0)
+        if abs(y) <= (1 - 1e-12) * t:
+            assert K.prox_scalar(y, 0.1, lam, code, q or 0.0, 1.0, False) == 0.0
+
+
+def test_ista_encode_matches_plain_numpy(patches):
+    D = _random_dictionary(40, 64, seed=1)
+    X = patches[:30]
+    R, n_iter = ista_encode(X, D, penalty="l1", lam=0.2, eta=0.1)
+    Rn = np.zeros((30, 40))
+    steps = 0
+    while steps < 5000:
+        Y = Rn + 0.1 * (X - Rn @ D) @ D.T
+        new = np.sign(Y) * np.maximum(np.abs(Y) - 0.02, 0)
+        stop = np.linalg.norm(new - Rn) / (0.01 + np.linalg.norm(Rn)) < 0.01
+        Rn = new
+        steps += 1
+        if stop:
+            break
+    assert n_iter == steps
+    np.testing.assert_allclose(R, Rn, atol=1e-10)
+
+
+def test_learner_reduces_mse_and_keeps_unit_norm(patches):
+    model = DictionaryLearner(64, penalty="cel0", lam=0.2, batch_size=100, n_batches=40,
+                              seed=0).fit(patches)  # fmt: skip
+    h = model.history_
+    assert model.components_.shape == (64, 64)
+    np.testing.assert_allclose(np.linalg.norm(model.components_, axis=1), 1.0)
+    assert h["mse"][-10:].mean() < 0.8 * h["mse"][:3].mean()
+    assert model.n_iter_ == 40 and h["mean_active"].shape == (40,)
+    codes = model.transform(patches[:50])
+    assert codes.shape == (50, 64)
+    assert model.reconstruction_error(patches[:50]) < np.mean(patches[:50] ** 2)
+
+
+def test_learner_deterministic_and_roundtrip(patches, tmp_path):
+    def make(seed):
+        return DictionaryLearner(32, penalty="l0", lam=0.005, batch_size=50, n_batches=5,
+                                 seed=seed).fit(patches).to_result()  # fmt: skip
+
+    check_deterministic(make)
+    tree = make(0)
+    assert tree.attrs["kind"] == "coding.dictionary"
+    assert tree["state"]["components"].dims == ("atom", "pixel")
+    assert tree["metrics"]["mse"].dims == ("step",)
+    check_result_roundtrip(tree, tmp_path)
+
+
+def test_learner_bad_inputs(patches):
+    def fit(**kw):
+        return DictionaryLearner(**kw).fit(patches)
+
+    check_bad_input(fit, names="penalty", penalty="l2")
+    check_bad_input(fit, names="n_atoms", n_atoms=0)
+    check_bad_input(fit, names="lr", lr=-1.0)
+    check_bad_input(fit, names="q", penalty="lq", lam=0.1)
+    check_bad_input(fit, names="dictionary_init", n_atoms=4, dictionary_init=np.ones((3, 64)))
+    check_bad_input(DictionaryLearner(4).fit, names="patches", patches=np.ones(5))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        DictionaryLearner(4).transform(patches[:2])
+    check_bad_input(ista_encode, names="lam", X=patches[:2], dictionary=np.eye(64), lam=-1.0)
+
+
+def test_calibration_hits_target(patches):
+    D = _random_dictionary(128, 64, seed=2)
+    for penalty in ("l1", "cel0"):
+        cal = calibrate_lambda(patches[:200], D, penalty=penalty, target_active=5.0, rtol=0.05)
+        assert cal.converged
+        assert cal.mean_active == pytest.approx(5.0, rel=0.05)
+        # re-encode with the calibration's lambda and the same default step
+        R, _ = ista_encode(patches[:200], D, penalty=penalty, lam=cal.lam,
+                           eta=default_eta(penalty, *D.shape))  # fmt: skip
+        assert np.count_nonzero(R) / 200 == pytest.approx(cal.mean_active)
+    check_bad_input(calibrate_lambda, names="target_active", X=patches[:10], dictionary=D,
+                    penalty="l1", target_active=500.0)  # fmt: skip
+
+
+def test_default_eta_keeps_cel0_ista_stable():
+    # the authors used 0.1 (500 units) and 0.05 (1000 units) on 16x16 patches
+    assert default_eta("l1", 1280, 64) == 0.01
+    assert default_eta("cel0", 500, 256) == pytest.approx(0.1, rel=0.15)
+    assert default_eta("cel0", 1000, 256) == pytest.approx(0.05, rel=0.15)
+    for k in (128, 320, 640, 1280):
+        lip = (np.sqrt(k) + 8.0) ** 2 / 64
+        assert default_eta("cel0", k, 64) * lip <= 0.5 + 1e-12
+    learner = DictionaryLearner(n_atoms=40, penalty="cel0", lam=0.1, n_batches=1, batch_size=20)
+    learner.fit(natural_patches(20, patch_size=4, seed=0))
+    assert learner.to_result().attrs["kind"] == "coding.dictionary"
