@@ -18,12 +18,16 @@ lam)``, ``half`` is Xu's operator for ``||x - y||^2 + eta lam |x|^(1/2)``), and 
 ``cel0`` with the same lambda and gamma = eta (their a_i = 1).
 
 neurosparse: :func:`neurosparse.coding.sparse_encode` with ``solver="ista"``,
-``stop="authors"``, ``tol=0.01`` (their rule, per patch), (a) at their step eta (same
-fixed points; their code also decays the gradient step as eta / (1 + eta t / 50)) and
-(b) at the default step 1 / ||D||_2^2. Reported: median time, iterations, mean
-objective (neurosparse's definition), active units per patch, ratio authors / ours.
+``tol=0.01`` and (a) ``stop="authors-batch"``, their rule exactly (over the batch, with
+the matrix 2-norm), at their step eta: the headline comparison, same patches, same
+step, same rule (their code also decays the step as eta / (1 + eta t / 50), a factor
+>= 0.98 over the iterations here; the fixed points are the same); (b)
+``stop="authors"``, their rule per patch (each patch stops on its own), at their eta;
+(c) the per-patch rule at the default step 1 / ||D||_2^2. Reported: median time,
+iterations (max over patches), mean objective (neurosparse's definition), active units
+per patch, ratio authors / ours.
 
-Target: >= 10x.
+Target: >= 10x for (a) (the worst penalty is reported; (b) also shown).
 
 Run: ``python benchmarks/coding_nonconvex_vs_authors.py --authors-path DIR [--repeats 3]``
 (without ``--authors-path`` only neurosparse runs).
@@ -93,15 +97,24 @@ def main():
         gm = _authors_model(args.authors_path)
     rows = []
     worst = np.inf
+    worst_sample = np.inf
     for flag, lam_a, eta, penalty, lam in CASES:
-        for label, step in (("their eta", eta), ("1/L", None)):
-            kw = dict(penalty=penalty, lam=lam, solver="ista", stop="authors", tol=0.01)
-            sparse_encode(X[:5], D, step=step, **kw)  # compile
-            t_ours, (R, info) = timeit(
-                lambda step=step, kw=kw: sparse_encode(X, D, step=step, return_info=True, **kw),
+        variants = (
+            ("batch rule, their eta", eta, "authors-batch"),
+            ("per-patch rule, their eta", eta, "authors"),
+            ("per-patch rule, 1/L", None, "authors"),
+        )
+        for label, step, stop in variants:
+            kw = dict(penalty=penalty, lam=lam, solver="ista", stop=stop, tol=0.01)
+            sparse_encode(X[:50], D, step=step, **kw)  # compile
+            t_ours, R = timeit(
+                lambda step=step, kw=kw: sparse_encode(X, D, step=step, **kw),
                 repeats=args.repeats,
                 warmup=0,
             )
+            # iterations from an untimed call (return_info also records the objective
+            # at every iteration, which costs a product per iteration)
+            _, info = sparse_encode(X, D, step=step, return_info=True, **kw)
             rows.append(
                 {
                     "penalty": penalty,
@@ -129,13 +142,17 @@ def main():
                     "active": float(np.count_nonzero(Ra) / X.shape[0]),
                 }
             )
-            for row in rows[-3:-1]:
+            for row in rows[-4:-1]:
                 row["ratio"] = t_auth / row["_t"]
-            worst = min(worst, rows[-3]["ratio"])
+            worst = min(worst, rows[-4]["ratio"])
+            worst_sample = min(worst_sample, rows[-3]["ratio"])
     print(table(rows, ["penalty", "method", "median_s", "iters", "objective", "active", "ratio"]))
     print("(ratio = authors / neurosparse; objective: 1/2||x - rD||^2 + Psi(r), mean per patch)")
     if gm is not None:
-        print(f"worst ratio at the same step: {worst:.1f}x -> {verdict(worst, 10.0)}")
+        print(
+            f"worst ratio, same step and same (batch) rule: {worst:.1f}x -> {verdict(worst, 10.0)}"
+        )
+        print(f"worst ratio, same step, per-patch rule: {worst_sample:.1f}x")
 
 
 if __name__ == "__main__":

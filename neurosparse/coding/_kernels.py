@@ -39,6 +39,9 @@ LQ = 3
 CEL0 = 4
 
 _NEWTON_MAX = 60
+#: ``zero_threshold(...) * _THR_ABOVE`` lies above the exact zero threshold (which
+#: :func:`zero_threshold` undercuts by a relative 1e-12): beyond it the map is nonzero.
+_THR_ABOVE = 1.0 + 4e-12
 _NEWTON_EVERY = 32  # active-set sweeps between l1 Newton attempts
 
 
@@ -50,7 +53,12 @@ def lq_root(ay: float, tau: float, q: float) -> float:
     ``beta = (2 tau (1-q))^(1/(2-q))``, ``f(beta) < 0 < f(ay)``: Newton from ``ay`` decreases
     monotonically to the root without overshooting.
     """
-    x = ay
+    return _lq_newton(ay, tau, q, ay)
+
+
+@numba.njit(cache=True)
+def _lq_newton(ay: float, tau: float, q: float, x: float) -> float:
+    """Newton for ``x + tau q x^(q-1) = ay`` from ``x`` at or right of the root."""
     for _ in range(_NEWTON_MAX):
         xq = tau * q * x ** (q - 1.0)
         f = x + xq - ay
@@ -63,6 +71,31 @@ def lq_root(ay: float, tau: float, q: float) -> float:
         if step <= 1e-15 * x:
             break
     return x
+
+
+@numba.njit(cache=True)
+def lq_root_from(ay: float, tau: float, q: float, x0: float) -> float:
+    """:func:`lq_root` warm-started at ``x0`` (the previous iterate's ``|z|``).
+
+    ``f`` is convex on ``x > 0``; where ``f'(x0) > 0``, ``x0`` lies on the increasing
+    branch that holds the largest root: if ``f(x0) >= 0`` Newton decreases monotonically
+    from ``x0``, otherwise one Newton step lands right of the root (convexity) and it
+    goes on from there. Near convergence of ISTA this takes one or two steps instead of
+    four or five. Falls back to :func:`lq_root` when ``x0`` is unusable.
+    """
+    if not (0.0 < x0 < ay):
+        return lq_root(ay, tau, q)
+    xq = tau * q * x0 ** (q - 1.0)
+    f = x0 + xq - ay
+    fp = 1.0 + (q - 1.0) * xq / x0
+    if fp <= 0.0:
+        return lq_root(ay, tau, q)
+    x = x0
+    if f < 0.0:
+        x = x0 - f / fp
+        if x >= ay:
+            return lq_root(ay, tau, q)
+    return _lq_newton(ay, tau, q, x)
 
 
 @numba.njit(cache=True)
@@ -134,6 +167,46 @@ def prox_scalar(
 
 
 @numba.njit(cache=True)
+def prox_nonzero(
+    y: float, eta: float, lam: float, code: int, q: float, a: float, positive: bool
+) -> float:
+    """:func:`prox_scalar` for ``|y|`` known to lie strictly above the zero threshold
+    (see :func:`zero_threshold`): the nonzero branch alone, without recomputing the
+    threshold (for ``lq`` that saves two powers per entry). Same arithmetic as
+    :func:`prox_scalar` there, so the same bits."""
+    if positive and y <= 0.0:
+        return 0.0
+    ay = abs(y)
+    if code == L1:
+        v = ay - eta * lam
+        return v if y > 0.0 else -v
+    if code == L0:
+        return y
+    if code == HALF:
+        tau = eta * lam
+        if tau <= 0.0:
+            return y
+        arg = (tau / 4.0) * (ay / 3.0) ** -1.5
+        if arg > 1.0:
+            arg = 1.0
+        phi = math.acos(arg)
+        return (2.0 / 3.0) * y * (1.0 + math.cos(2.0 * math.pi / 3.0 - (2.0 / 3.0) * phi))
+    if code == LQ:
+        tau = eta * lam
+        if tau <= 0.0:
+            return y
+        x = lq_root(ay, tau, q)
+        return x if y > 0.0 else -x
+    a2g = a * a * eta
+    if a2g < 1.0:
+        v = (ay - math.sqrt(2.0 * lam) * a * eta) / (1.0 - a2g)
+        if v > ay:
+            v = ay
+        return v if y > 0.0 else -v
+    return y
+
+
+@numba.njit(cache=True)
 def penalty_scalar(r: float, lam: float, code: int, q: float, a: float) -> float:
     """Penalty of one coefficient: ``lam psi(r)``, or ``phi(a, lam; r)`` for CEL0.
 
@@ -197,6 +270,101 @@ def penalty_rows(
 
 
 @numba.njit(cache=True)
+def zero_threshold(eta: float, lam: float, code: int, q: float, a: float) -> float:
+    """A bound ``t`` with ``|y| <= t  =>  prox_scalar(y, eta, lam, code, q, a, ...) == 0``.
+
+    The closed-form zero thresholds of :func:`prox_scalar` (``tau = eta lam``): ``tau``
+    (``l1``), ``sqrt(2 tau)`` (``l0``), ``3/2 tau^(2/3)`` (``l1/2``),
+    ``beta + tau q beta^(q-1)`` (``lq``), ``sqrt(2 lam) a eta`` or ``sqrt(2 eta lam)``
+    (CEL0), lowered by a relative ``1e-12`` so that rounding in the closed forms can never
+    make the cheap test disagree with the full map: entries under ``t`` skip the
+    transcendental work, the others go through :func:`prox_scalar` unchanged (the
+    results are bit-identical to calling :func:`prox_scalar` on every entry). ``-1`` when
+    the map is the identity (``tau = 0``).
+    """
+    tau = eta * lam
+    if code == L1:
+        t = tau
+    elif code == L0:
+        t = math.sqrt(2.0 * tau)
+    elif code == HALF:
+        if tau <= 0.0:
+            return -1.0
+        t = 1.5 * tau ** (2.0 / 3.0)
+    elif code == LQ:
+        if tau <= 0.0:
+            return -1.0
+        beta = (2.0 * tau * (1.0 - q)) ** (1.0 / (2.0 - q))
+        t = beta + tau * q * beta ** (q - 1.0)
+    else:
+        if a * a * eta < 1.0:
+            t = math.sqrt(2.0 * lam) * a * eta
+        else:
+            t = math.sqrt(2.0 * eta * lam)
+    return t * (1.0 - 1e-12)
+
+
+@numba.njit(cache=True)
+def zero_thresholds(
+    eta: np.ndarray, lam: float, code: int, q: float, norms: np.ndarray, out: np.ndarray
+) -> None:
+    """:func:`zero_threshold` per column: ``out[j]`` for ``eta[j]``, ``norms[j]``."""
+    for j in range(out.shape[0]):
+        out[j] = zero_threshold(eta[j], lam, code, q, norms[j])
+
+
+@numba.njit(cache=True)
+def _fb_row(
+    y: np.ndarray,
+    p: np.ndarray,
+    c: np.ndarray,
+    z_old: np.ndarray,
+    eta: float,
+    lam: float,
+    code: int,
+    q: float,
+    norms: np.ndarray,
+    thr: np.ndarray,
+    positive: bool,
+    beta: float,
+    z_out: np.ndarray,
+    y_new: np.ndarray,
+    stats: np.ndarray,
+) -> None:
+    """The prox and momentum pass of one row (see :func:`forward_backward_rows`)."""
+    k = y.shape[0]
+    s = 0.0
+    z2 = 0.0
+    nnz = 0
+    for j in range(k):
+        v = y[j] - eta * (p[j] - c[j])
+        av = abs(v)
+        t = thr[j]
+        if av <= t:
+            z = 0.0
+        elif av > t * _THR_ABOVE:
+            zo = z_old[j]
+            if code == LQ and t > 0.0 and zo * v > 0.0 and not (positive and v <= 0.0):
+                x = lq_root_from(av, eta * lam, q, abs(zo))  # warm start: previous iterate
+                z = x if v > 0.0 else -x
+            else:
+                z = prox_nonzero(v, eta, lam, code, q, norms[j], positive)
+        else:  # within rounding of the threshold: the full map decides
+            z = prox_scalar(v, eta, lam, code, q, norms[j], positive)
+        d = z - z_old[j]
+        s += d * d
+        z2 += z * z
+        z_out[j] = z
+        yn = z + beta * d
+        y_new[j] = yn
+        if yn != 0.0:
+            nnz += 1
+    stats[0] = s
+    stats[1] = z2
+    stats[2] = nnz
+
+
+@numba.njit(cache=True)
 def forward_backward_rows(
     Y: np.ndarray,
     P: np.ndarray,
@@ -207,34 +375,176 @@ def forward_backward_rows(
     code: int,
     q: float,
     norms: np.ndarray,
+    thr: np.ndarray,
     positive: bool,
     beta: float,
     Z: np.ndarray,
     Y_new: np.ndarray,
-    dz2: np.ndarray,
+    stats: np.ndarray,
     lo: int,
     hi: int,
 ) -> None:
     """One fused ISTA/FISTA update of rows ``lo <= i < hi``, in a single pass over memory.
 
     With the gradient ``P - C = Y G - X D^T`` of the quadratic at ``Y``:
-    ``Z = prox_{eta lam psi}(Y - eta (P - C))`` (prox step), ``dz2[i] = ||Z_i - Z_old_i||^2``
-    (for the stopping test) and ``Y_new = Z + beta (Z - Z_old)`` (momentum step; ISTA
-    passes ``beta = 0``). ``Y_new`` may alias ``Y`` or ``P``; ``Z`` must not alias
-    ``Z_old``.
+    ``Z = prox_{eta lam psi}(Y - eta (P - C))`` (prox step; entries with
+    ``|.| <= thr[j]``, from :func:`zero_thresholds`, are set to zero without evaluating
+    the map), ``Y_new = Z + beta (Z - Z_old)`` (momentum step; ISTA passes ``beta = 0``)
+    and per row ``stats[i] = (||Z_i - Z_old_i||^2, ||Z_i||^2, nnz(Y_new_i))`` (the
+    stopping test's norms and the sparsity that picks the next product). ``Y_new`` may
+    alias ``Y`` or ``P``; ``Z`` must not alias ``Z_old``.
     """
-    k = Y.shape[1]
     for i in range(lo, hi):
-        s = 0.0
+        _fb_row(
+            Y[i], P[i], C[i], Z_old[i], eta, lam, code, q, norms, thr, positive, beta,
+            Z[i], Y_new[i], stats[i],
+        )  # fmt: skip
+
+
+@numba.njit(cache=True)
+def _sparse_row_product(y: np.ndarray, G: np.ndarray, idx: np.ndarray, p: np.ndarray) -> None:
+    """``p = y G`` from the nonzero entries of ``y`` only: ``sum_{j: y_j != 0} y_j G_j``
+    (``n_active x n_atoms`` multiply-adds instead of ``n_atoms^2``)."""
+    k = y.shape[0]
+    m = 0
+    for j in range(k):
+        if y[j] != 0.0:
+            idx[m] = j
+            m += 1
+    for l in range(k):
+        p[l] = 0.0
+    u = 0
+    while u + 4 <= m:  # four rows of G per pass over p: a quarter of the loads/stores of p
+        j0, j1, j2, j3 = idx[u], idx[u + 1], idx[u + 2], idx[u + 3]
+        y0, y1, y2, y3 = y[j0], y[j1], y[j2], y[j3]
+        g0, g1, g2, g3 = G[j0], G[j1], G[j2], G[j3]
+        for l in range(k):
+            p[l] += y0 * g0[l] + y1 * g1[l] + y2 * g2[l] + y3 * g3[l]
+        u += 4
+    while u < m:
+        j = idx[u]
+        yj = y[j]
+        g = G[j]
+        for l in range(k):
+            p[l] += yj * g[l]
+        u += 1
+
+
+@numba.njit(cache=True)
+def sparse_product_rows(Y: np.ndarray, G: np.ndarray, P: np.ndarray, lo: int, hi: int) -> None:
+    """``P[i] = Y[i] G`` for rows ``lo <= i < hi`` through the nonzero entries of
+    ``Y[i]`` (:func:`_sparse_row_product`; ``G`` symmetric, so its rows are its columns)."""
+    k = Y.shape[1]
+    idx = np.empty(k, dtype=np.int64)
+    for i in range(lo, hi):
+        _sparse_row_product(Y[i], G, idx, P[i])
+
+
+@numba.njit(cache=True)
+def forward_backward_sparse_rows(
+    Y: np.ndarray,
+    G: np.ndarray,
+    C: np.ndarray,
+    Z_old: np.ndarray,
+    eta: float,
+    lam: float,
+    code: int,
+    q: float,
+    norms: np.ndarray,
+    thr: np.ndarray,
+    positive: bool,
+    beta: float,
+    Z: np.ndarray,
+    Y_new: np.ndarray,
+    stats: np.ndarray,
+    lo: int,
+    hi: int,
+) -> None:
+    """:func:`forward_backward_rows` with the product ``Y_i G`` formed per row from the
+    nonzero entries of ``Y_i`` (sparse codes: ``n_active x n_atoms`` work per row, the
+    product row kept in cache). ``Y_new`` may alias ``Y``."""
+    k = Y.shape[1]
+    p = np.empty(k)
+    idx = np.empty(k, dtype=np.int64)
+    for i in range(lo, hi):
+        _sparse_row_product(Y[i], G, idx, p)
+        _fb_row(
+            Y[i], p, C[i], Z_old[i], eta, lam, code, q, norms, thr, positive, beta,
+            Z[i], Y_new[i], stats[i],
+        )  # fmt: skip
+
+
+@numba.njit(cache=True)
+def ista_sparse_rows(
+    C: np.ndarray,
+    G: np.ndarray,
+    Z: np.ndarray,
+    Y: np.ndarray,
+    prev2: np.ndarray,
+    eta: float,
+    lam: float,
+    code: int,
+    q: float,
+    norms: np.ndarray,
+    thr: np.ndarray,
+    positive: bool,
+    fista: bool,
+    t: float,
+    beta0: float,
+    it0: int,
+    max_iter: int,
+    tol: float,
+    offset: float,
+    n_iter: np.ndarray,
+    converged: np.ndarray,
+    lo: int,
+    hi: int,
+) -> None:
+    """ISTA (or FISTA) run to convergence sample by sample, rows ``lo <= i < hi``.
+
+    The iterations of :func:`forward_backward_sparse_rows` for one sample at a time,
+    with its state kept in cache: ``Z[i]`` (iterate), ``Y[i]`` (momentum point) and
+    ``prev2[i] = ||Z[i]||^2`` after ``it0`` iterations already done; FISTA's momentum
+    state ``t`` and the next step's ``beta0`` after those (``fista=False``: ``beta = 0``).
+    Each sample stops on ``||z_t - z_{t-1}|| <= tol (offset + ||z_{t-1}||)`` or at
+    ``max_iter``; ``Z[i]``,
+    ``n_iter[i]`` and ``converged[i]`` receive the result. The same arithmetic as the
+    batched loop with sparse products (bit-identical), without its per-iteration
+    overheads.
+    """
+    k = C.shape[1]
+    p = np.empty(k)
+    idx = np.empty(k, dtype=np.int64)
+    za = np.empty(k)
+    zb = np.empty(k)
+    y = np.empty(k)
+    st = np.empty(3)
+    for i in range(lo, hi):
         for j in range(k):
-            z = prox_scalar(
-                Y[i, j] - eta * (P[i, j] - C[i, j]), eta, lam, code, q, norms[j], positive
-            )
-            d = z - Z_old[i, j]
-            s += d * d
-            Z[i, j] = z
-            Y_new[i, j] = z + beta * d
-        dz2[i] = s
+            za[j] = Z[i, j]
+            y[j] = Y[i, j]
+        tt = t
+        beta = beta0
+        p2 = prev2[i]
+        it = it0
+        done = False
+        while it < max_iter:
+            it += 1
+            _sparse_row_product(y, G, idx, p)
+            _fb_row(y, p, C[i], za, eta, lam, code, q, norms, thr, positive, beta, zb, y, st)
+            za, zb = zb, za
+            if fista:
+                t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * tt * tt))
+                beta = (tt - 1.0) / t_next
+                tt = t_next
+            done = math.sqrt(st[0]) <= tol * (offset + math.sqrt(p2))
+            p2 = st[1]
+            if done:
+                break
+        for j in range(k):
+            Z[i, j] = za[j]
+        n_iter[i] = it
+        converged[i] = done
 
 
 @numba.njit(cache=True)
@@ -301,13 +611,50 @@ def penalty_rows_par(R, lam, code, q, norms, out, n_blocks):
 
 @numba.njit(parallel=True)
 def forward_backward_par(
-    Y, P, C, Z_old, eta, lam, code, q, norms, positive, beta, Z, Y_new, dz2, n_blocks
+    Y, P, C, Z_old, eta, lam, code, q, norms, thr, positive, beta, Z, Y_new, stats, n_blocks
 ):
     """:func:`forward_backward_rows` over all rows, ``n_blocks`` blocks in parallel."""
     n = Y.shape[0]
     for b in prange(n_blocks):
         forward_backward_rows(
-            Y, P, C, Z_old, eta, lam, code, q, norms, positive, beta, Z, Y_new, dz2,
+            Y, P, C, Z_old, eta, lam, code, q, norms, thr, positive, beta, Z, Y_new, stats,
+            b * n // n_blocks, (b + 1) * n // n_blocks,
+        )  # fmt: skip
+
+
+@numba.njit(parallel=True)
+def forward_backward_sparse_par(
+    Y, G, C, Z_old, eta, lam, code, q, norms, thr, positive, beta, Z, Y_new, stats, n_blocks
+):
+    """:func:`forward_backward_sparse_rows` over all rows, ``n_blocks`` blocks in parallel."""
+    n = Y.shape[0]
+    for b in prange(n_blocks):
+        forward_backward_sparse_rows(
+            Y, G, C, Z_old, eta, lam, code, q, norms, thr, positive, beta, Z, Y_new, stats,
+            b * n // n_blocks, (b + 1) * n // n_blocks,
+        )  # fmt: skip
+
+
+@numba.njit(parallel=True)
+def sparse_product_par(Y, G, P, n_blocks):
+    """:func:`sparse_product_rows` over all rows, ``n_blocks`` blocks in parallel."""
+    n = Y.shape[0]
+    for b in prange(n_blocks):
+        sparse_product_rows(Y, G, P, b * n // n_blocks, (b + 1) * n // n_blocks)
+
+
+@numba.njit(parallel=True)
+def ista_sparse_par(
+    C, G, Z, Y, prev2, eta, lam, code, q, norms, thr, positive, fista, t, beta0, it0,
+    max_iter, tol, offset, n_iter, converged, n_blocks,
+):  # fmt: skip
+    """:func:`ista_sparse_rows` over all rows, ``n_blocks`` blocks in parallel (samples
+    differ in cost: use several blocks per thread)."""
+    n = C.shape[0]
+    for b in prange(n_blocks):
+        ista_sparse_rows(
+            C, G, Z, Y, prev2, eta, lam, code, q, norms, thr, positive, fista, t, beta0,
+            it0, max_iter, tol, offset, n_iter, converged,
             b * n // n_blocks, (b + 1) * n // n_blocks,
         )  # fmt: skip
 
@@ -559,3 +906,114 @@ def cd_par(C, G, R, eta, norms, lam, code, q, positive, max_sweeps, tol, offset,
             C, G, R, eta, norms, lam, code, q, positive, max_sweeps, tol, offset, n_iter,
             converged, i, i + 1,
         )  # fmt: skip
+
+
+@numba.njit(cache=True)
+def spectral_norm(M: np.ndarray, max_steps: int, rtol: float) -> tuple[float, bool]:
+    """Largest singular value of ``M`` (``numpy.linalg.norm(M, 2)``), for sparse ``M``.
+
+    Lanczos with full reorthogonalisation on ``M M^T`` or ``M^T M`` (the smaller side),
+    with the products taken through the nonzero entries of ``M`` only (gathered once in
+    compressed rows), from a fixed start vector. Stops when the residual bound
+    ``beta_k |s_k|`` of the top Ritz pair falls under ``rtol`` times its value, the
+    Krylov space is exhausted (``beta_k = 0``: the value is exact) or after
+    ``max_steps`` steps. Ritz values never exceed the largest eigenvalue, so the value
+    is a lower bound that converges to it. Returns ``(value, converged)``.
+    """
+    n, k = M.shape
+    nnz = 0
+    for i in range(n):
+        for j in range(k):
+            if M[i, j] != 0.0:
+                nnz += 1
+    if nnz == 0:
+        return 0.0, True
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indices = np.empty(nnz, dtype=np.int64)
+    data = np.empty(nnz)
+    c = 0
+    for i in range(n):
+        for j in range(k):
+            if M[i, j] != 0.0:
+                indices[c] = j
+                data[c] = M[i, j]
+                c += 1
+        indptr[i + 1] = c
+    rows_side = n <= k  # Lanczos vectors of length n (M M^T) or k (M^T M)
+    dim = n if rows_side else k
+    m = min(max_steps, dim)
+    V = np.zeros((m + 1, dim))
+    alpha = np.zeros(m)
+    beta = np.zeros(m)
+    s = 0.0
+    for j in range(dim):
+        V[0, j] = 1.0 + 0.5 * math.sin(1.0 + j)
+        s += V[0, j] * V[0, j]
+    s = math.sqrt(s)
+    for j in range(dim):
+        V[0, j] /= s
+    u_n = np.empty(n)
+    u_k = np.empty(k)
+    w = np.empty(dim)
+    theta = 0.0
+    for it in range(m):
+        v = V[it]
+        if rows_side:  # w = M (M^T v)
+            for j in range(k):
+                u_k[j] = 0.0
+            for i in range(n):
+                vi = v[i]
+                for p in range(indptr[i], indptr[i + 1]):
+                    u_k[indices[p]] += data[p] * vi
+            for i in range(n):
+                t = 0.0
+                for p in range(indptr[i], indptr[i + 1]):
+                    t += data[p] * u_k[indices[p]]
+                w[i] = t
+        else:  # w = M^T (M v)
+            for i in range(n):
+                t = 0.0
+                for p in range(indptr[i], indptr[i + 1]):
+                    t += data[p] * v[indices[p]]
+                u_n[i] = t
+            for j in range(k):
+                w[j] = 0.0
+            for i in range(n):
+                ui = u_n[i]
+                for p in range(indptr[i], indptr[i + 1]):
+                    w[indices[p]] += data[p] * ui
+        a = 0.0
+        for j in range(dim):
+            a += w[j] * v[j]
+        alpha[it] = a
+        for _ in range(2):  # full reorthogonalisation, twice
+            for r in range(it + 1):
+                d = 0.0
+                for j in range(dim):
+                    d += w[j] * V[r, j]
+                for j in range(dim):
+                    w[j] -= d * V[r, j]
+        b = 0.0
+        for j in range(dim):
+            b += w[j] * w[j]
+        b = math.sqrt(b)
+        beta[it] = b
+        if b > rtol * abs(alpha[0]) and it < m - 1 and it % 4 != 3:
+            for j in range(dim):  # check convergence every 4 steps only (eigh of T)
+                V[it + 1, j] = w[j] / b
+            continue
+        T = np.zeros((it + 1, it + 1))
+        for r in range(it + 1):
+            T[r, r] = alpha[r]
+            if r > 0:
+                T[r, r - 1] = beta[r - 1]
+                T[r - 1, r] = beta[r - 1]
+        evals, evecs = np.linalg.eigh(T)
+        theta = evals[it]
+        if b <= rtol * theta or b * abs(evecs[it, it]) <= rtol * theta:
+            return math.sqrt(max(theta, 0.0)), True
+        if it == m - 1:
+            break
+        for j in range(dim):
+            V[it + 1, j] = w[j] / b
+    return math.sqrt(max(theta, 0.0)), m == dim

@@ -40,14 +40,30 @@ ISTA, FISTA and LCA share one loop (:class:`_IterativeSolver`): a gradient step 
 BLAS product for all active samples), a prox step and a momentum step (fused into one
 Numba pass over memory), then the stopping test; they differ only in their steps.
 
+Sparse codes are exploited: the product ``r G`` only needs the rows of ``G`` of the
+nonzero codes (``n_active x n_atoms`` work per sample instead of ``n_atoms^2``), so when
+a block is sparse enough (cost model :data:`_SPARSE_COST`) ISTA/FISTA form it row by row
+inside the fused pass, and LCA's product does the same; dense blocks use BLAS. Once
+ISTA/FISTA codes are sparse and no per-iteration record is asked for
+(``return_info=False``) and the rule is per sample, the remaining iterations of every
+sample run in one Numba call, sample by sample (same arithmetic, no per-iteration
+overhead). Entries under the penalty's closed-form zero threshold (precomputed per
+call) skip the proximal map's transcendental work.
+
 Stopping rule
 -------------
 Per sample, after each iteration (a sweep for ``"cd"``):
 ``||r_t - r_{t-1}||_2 <= tol * (offset + ||r_{t-1}||_2)`` with ``offset = 0``
 (``stop="relative"``, default) or ``offset = 0.01`` (``stop="authors"``, the rule of
-Rentzeperis et al.'s code, who use ``tol = 0.01``; their code applies it to the whole
-batch, with the matrix 2-norm, here it is per sample). ``max_iter`` caps the iterations
-(sweeps for ``"cd"``).
+Rentzeperis et al.'s code, who use ``tol = 0.01``, here per sample). ``max_iter`` caps
+the iterations (sweeps for ``"cd"``).
+
+``stop="authors-batch"`` is their rule exactly as their code applies it: over the whole
+batch (each block of up to 4,096 samples), ``||R_t - R_{t-1}||_2 < tol (0.01 +
+||R_{t-1}||_2)`` with the matrix 2-norm (the largest singular value, as
+``numpy.linalg.norm(., 2)`` computes it for a 2-D array); every sample of the batch
+runs the same number of iterations. For ISTA, FISTA and LCA only (for the LCA the
+membrane state is monitored, as with the per-sample rules).
 
 Lower-level entry point
 -----------------------
@@ -82,10 +98,30 @@ __all__ = [
 #: Names accepted for ``solver``.
 SOLVERS = ("auto", "cd", "ista", "fista", "lca")
 #: Names accepted for ``stop`` and the offset each adds to the norm in the test.
-STOP_RULES = {"relative": 0.0, "authors": 0.01}
+STOP_RULES = {"relative": 0.0, "authors": 0.01, "authors-batch": 0.01}
 
 #: Samples processed together; bounds memory (a few arrays of chunk x n_atoms floats).
 _CHUNK = 4096
+
+#: Cost of one multiply-add of the row-by-row sparse product (:mod:`._kernels`,
+#: ``sum_{j active} y_j G_j``) relative to one of a BLAS matrix product; the sparse
+#: product runs when ``nnz x n_atoms x _SPARSE_COST`` is below the BLAS product's count
+#: (see ``benchmarks/coding_iteration_cost.py``).
+_SPARSE_COST = 3.5
+
+#: Work (rows x n_atoms) from which a whole sample-by-sample solve runs in parallel.
+_PARALLEL_MIN_SOLVE = 1 << 14
+
+#: Work (element operations) from which one iteration's Numba pass runs in parallel:
+#: below it, synchronising the threads costs more than the work (much more on a loaded
+#: machine, where a waiting thread can lose a whole scheduler slice).
+_PARALLEL_MIN_WORK = 1 << 21
+
+#: The same right after a multithreaded BLAS product (the dense path): BLAS's threads
+#: keep spinning for a while after the product and compete with Numba's, so the pass,
+#: which is memory-bound, runs serially unless it is very large (measured on 2 cores:
+#: serial 1.57x the product, parallel 1.85x, see ``benchmarks/coding_iteration_cost.py``).
+_PARALLEL_MIN_WORK_AFTER_BLAS = 1 << 24
 
 
 class EncodeInfo(NamedTuple):
@@ -144,6 +180,11 @@ def _check_params(penalty, lam, q, solver, max_iter, tol, stop, positive, step):
     if not isinstance(positive, bool | np.bool_):
         raise TypeError(f"positive must be a bool, got {positive!r}")
     stepv = None
+    if stop == "authors-batch" and solver == "cd":
+        raise ValueError(
+            "stop='authors-batch' (a rule over the whole batch) needs solver 'ista', 'fista' "
+            "or 'lca'; coordinate descent stops per sample"
+        )
     if step is not None:
         if solver == "cd":
             raise ValueError("step is not used by solver 'cd' (its steps are 1 / G_jj)")
@@ -205,7 +246,30 @@ class _Problem:
         n_atoms = gram.shape[0]
         self.factored = dictionary is not None and n_atoms > 2 * dictionary.shape[1]
 
-    def product(self, Y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def dense_flops(self, n_rows: int) -> int:
+        """Multiply-adds of the BLAS product for ``n_rows`` rows."""
+        k = self.gram.shape[0]
+        if self.factored:
+            return 2 * n_rows * k * self.dictionary.shape[1]
+        return n_rows * k * k
+
+    def use_sparse(self, nnz: float, n_rows: int) -> bool:
+        """Whether the product of a block with ``nnz`` nonzero codes is cheaper row by row
+        through the nonzero entries (``nnz x n_atoms`` multiply-adds at
+        :data:`_SPARSE_COST` times BLAS's cost each) than by BLAS."""
+        return nnz * self.gram.shape[0] * _SPARSE_COST < self.dense_flops(n_rows)
+
+    def product(self, Y: np.ndarray, out: np.ndarray, nnz: float | None = None) -> np.ndarray:
+        """``Y G`` into ``out``: row by row from the nonzero codes when ``Y`` is sparse
+        enough (:meth:`use_sparse`; ``nnz`` counted when not given), else BLAS."""
+        if nnz is None:
+            nnz = np.count_nonzero(Y)
+        if self.use_sparse(nnz, Y.shape[0]):
+            _run_rows(
+                K.sparse_product_rows, K.sparse_product_par, Y.shape[0], nnz * Y.shape[1],
+                Y, self.gram, out, min_work=_PARALLEL_MIN_WORK,
+            )  # fmt: skip
+            return out
         if self.factored:
             return np.matmul(Y @ self.dictionary, self.dictionary.T, out=out)
         return np.matmul(Y, self.gram, out=out)
@@ -225,13 +289,18 @@ class _IterativeSolver:
 
     Subclasses define :meth:`start` (state from the initial codes), :meth:`gradient_step`
     (the BLAS product at the current point), :meth:`prox_step` (the thresholding, with
-    the momentum step fused in the same Numba pass; it returns the squared change of
-    each sample's :meth:`monitored` array: the codes, or the LCA's membrane state) and
+    the momentum step fused in the same Numba pass; it returns the squared change and
+    the squared norm of each sample's :meth:`monitored` array: the codes, or the LCA's
+    membrane state) and
     :meth:`momentum_step` (the scalar momentum schedule). The loop does the stopping
     test, writes converged samples out and drops them from the working set.
     """
 
-    def __init__(self, problem, *, step, lam, code, q, norms, positive, max_iter, tol, offset):
+    def __init__(
+        self, problem, *, step, lam, code, q, norms, positive, max_iter, tol, offset,
+        batch=False,
+    ):  # fmt: skip
+        self.batch = batch
         self.pb = problem
         self.step = step
         self.lam, self.code, self.q, self.norms = lam, code, q, norms
@@ -259,6 +328,15 @@ class _IterativeSolver:
         """The array whose change the stopping test measures (the codes by default)."""
         return self.codes()
 
+    def monitored_old(self) -> np.ndarray:
+        """:meth:`monitored` before the last step (for the batch rule)."""
+        raise NotImplementedError
+
+    def finish(self, it_done: int, prev2: np.ndarray):
+        """Run the remaining iterations of every sample at once, if the solver can;
+        return ``(codes, n_iter, converged)`` for the working set, or None."""
+        return None
+
     def keep(self, mask: np.ndarray) -> None:
         """Restrict every per-sample array of the state to ``mask``."""
         raise NotImplementedError
@@ -275,24 +353,31 @@ class _IterativeSolver:
         self.xnorm2 = self.pb.xnorm2 if self.pb.xnorm2 is not None else np.zeros(n)
         self.start(R0)
         M = self.monitored()
-        prev_norm = np.sqrt(np.einsum("ij,ij->i", M, M))
+        prev2 = np.einsum("ij,ij->i", M, M)
         obj = None
         if track:
             obj = self._objective_of(R0, self.C, self.xnorm2)
         for it in range(1, self.max_iter + 1):
+            if not track and not self.batch:
+                res = self.finish(it - 1, prev2)
+                if res is not None:  # the rest ran sample by sample in one kernel call
+                    out[idx], n_iter[idx], converged[idx] = res
+                    break
             self.gradient_step()
-            dr2 = self.prox_step()
+            dr2, norm2 = self.prox_step()
             self.momentum_step()
             R = self.codes()
-            M = self.monitored()
-            norm = np.sqrt(np.einsum("ij,ij->i", M, M))
-            done = np.sqrt(dr2) <= self.tol * (self.offset + prev_norm)
+            if self.batch:
+                done_all = self._batch_done(dr2, prev2)
+                done = np.full(idx.size, done_all)
+            else:
+                done = np.sqrt(dr2) <= self.tol * (self.offset + np.sqrt(prev2))
             n_iter[idx] = it
             if track:
                 obj[idx] = self._objective_of(R, self.C, self.xnorm2)
                 history.append(float(obj.mean()))
             if done.any() or it == self.max_iter:
-                if it == self.max_iter:
+                if it == self.max_iter or done.all():
                     out[idx] = R
                     converged[idx] = done
                     break
@@ -300,14 +385,40 @@ class _IterativeSolver:
                 converged[idx[done]] = True
                 keep = ~done
                 idx = idx[keep]
-                if idx.size == 0:
-                    break
                 self.C = self.C[keep]
                 self.xnorm2 = self.xnorm2[keep]
-                norm = norm[keep]
+                norm2 = norm2[keep]
                 self.keep(keep)
-            prev_norm = norm
+            prev2 = norm2
         return out, n_iter, converged, np.asarray(history)
+
+    def _batch_done(self, dr2: np.ndarray, prev2: np.ndarray) -> bool:
+        """The batch rule ``||M_t - M_{t-1}||_2 < tol (offset + ||M_{t-1}||_2)`` with the
+        matrix (spectral) 2-norm over the batch (``stop="authors-batch"``).
+
+        Decided from cheap bounds when they suffice (the largest row norm is a lower
+        bound of the spectral norm, the Frobenius norm an upper bound), otherwise from
+        the exact spectral norms (:func:`_spectral_norm`, which exploits the sparsity).
+        """
+        tol, off = self.tol, self.offset
+        if np.sqrt(dr2.max()) >= tol * (off + np.sqrt(prev2.sum())):
+            return False
+        if np.sqrt(dr2.sum()) < tol * (off + np.sqrt(prev2.max())):
+            return True
+        new, old = self.monitored(), self.monitored_old()
+        dM = new - old
+        d_lo, d_hi = _norm_bounds(dM)
+        o_lo, o_hi = _norm_bounds(old)
+        if d_lo >= tol * (off + o_hi):
+            return False
+        if d_hi < tol * (off + o_lo):
+            return True
+        d = _spectral_norm(dM)
+        if d >= tol * (off + o_hi):
+            return False
+        if d < tol * (off + o_lo):
+            return True
+        return d < tol * (off + _spectral_norm(old))
 
     def _objective_of(self, R, C, xnorm2):
         P = self.pb.product(R, np.empty_like(R))
@@ -315,37 +426,93 @@ class _IterativeSolver:
 
 
 class _ISTA(_IterativeSolver):
-    """Forward-backward splitting; FISTA adds the momentum schedule."""
+    """Forward-backward splitting; FISTA adds the momentum schedule.
+
+    Each iteration is one fused Numba pass per row: the product ``Y_i G`` (from the
+    nonzero entries of ``Y_i`` when the block is sparse, see :meth:`_Problem.use_sparse`,
+    else one BLAS product for the block beforehand), the prox step (entries under the
+    penalty's zero threshold skip the map), the momentum step and the norms of the
+    stopping test.
+    """
 
     beta = 0.0
 
     def start(self, R0):
+        k = R0.shape[1]
         self.Y = R0.copy()  # point where the gradient is taken
         self.Z = R0.copy()  # current iterate
         self.Z_new = np.empty_like(R0)
         self.P = np.empty_like(R0)
+        self.thr = np.empty(k)
+        K.zero_thresholds(np.full(k, self.step), self.lam, self.code, self.q, self.norms, self.thr)
+        self.nnz = float(np.count_nonzero(R0))
+        self.stats = np.empty((R0.shape[0], 3))
 
     def gradient_step(self):
-        self.P = self.pb.product(self.Y, self.P)
+        self.sparse = self.pb.use_sparse(self.nnz, self.Y.shape[0])
+        if not self.sparse:
+            self.P = self.pb.product(self.Y, self.P, self.nnz)
 
     def prox_step(self):
-        dz2 = np.empty(self.Y.shape[0])
-        _run_rows(
-            K.forward_backward_rows, K.forward_backward_par, dz2.size, self.Y.size,
-            self.Y, self.P, self.C, self.Z, self.step, self.lam, self.code, self.q,
-            self.norms, self.positive, self.beta, self.Z_new, self.Y, dz2,
+        st = self.stats
+        args = (
+            self.C, self.Z, self.step, self.lam, self.code, self.q, self.norms, self.thr,
+            self.positive, self.beta, self.Z_new, self.Y, st,
         )  # fmt: skip
+        if self.sparse:
+            work = self.nnz * self.Y.shape[1] + self.Y.size
+            _run_rows(
+                K.forward_backward_sparse_rows, K.forward_backward_sparse_par, st.shape[0],
+                work, self.Y, self.pb.gram, *args, min_work=_PARALLEL_MIN_WORK,
+            )  # fmt: skip
+        else:
+            _run_rows(
+                K.forward_backward_rows, K.forward_backward_par, st.shape[0], self.Y.size,
+                self.Y, self.P, *args, min_work=_PARALLEL_MIN_WORK_AFTER_BLAS,
+            )  # fmt: skip
         self.Z, self.Z_new = self.Z_new, self.Z
-        return dz2
+        self.nnz = float(st[:, 2].sum())
+        return st[:, 0].copy(), st[:, 1].copy()
 
     def codes(self):
         return self.Z
+
+    def monitored_old(self):
+        return self.Z_new
+
+    def finish(self, it_done, prev2):
+        """Once the codes are sparse (:meth:`_Problem.use_sparse`), the remaining
+        iterations run sample by sample in one Numba call (:func:`._kernels.ista_sparse_rows`,
+        the same arithmetic as the batched sparse iterations): no per-iteration Python
+        overhead or thread synchronisation, each sample's state stays in cache."""
+        n, k = self.Z.shape
+        # from the second iteration on (zero codes say nothing of the sparsity to come)
+        if it_done < 2 or not self.pb.use_sparse(self.nnz, n):
+            return None
+        n_it = np.zeros(n, dtype=np.int64)
+        conv = np.zeros(n, dtype=bool)
+        Z = np.ascontiguousarray(self.Z)
+        fista = isinstance(self, _FISTA)
+        args = (
+            np.ascontiguousarray(self.C), self.pb.gram, Z, np.ascontiguousarray(self.Y),
+            np.ascontiguousarray(prev2, dtype=np.float64), self.step, self.lam, self.code,
+            self.q, self.norms, self.thr, self.positive, fista, getattr(self, "t", 1.0),
+            self.beta, it_done, self.max_iter, self.tol, self.offset, n_it, conv,
+        )  # fmt: skip
+        threads = numba.get_num_threads()
+        if threads > 1 and n > 1 and n * k >= _PARALLEL_MIN_SOLVE:
+            K.ista_sparse_par(*args, min(n, 8 * threads))
+        else:
+            K.ista_sparse_rows(*args, 0, n)
+        return Z, n_it, conv
 
     def keep(self, mask):
         self.Y = np.ascontiguousarray(self.Y[mask])
         self.Z = np.ascontiguousarray(self.Z[mask])
         self.Z_new = np.empty_like(self.Z)
         self.P = np.empty_like(self.Z)
+        self.stats = np.empty((self.Z.shape[0], 3))
+        self.nnz = float(np.count_nonzero(self.Y))
 
 
 class _FISTA(_ISTA):
@@ -375,13 +542,18 @@ class _LCA(_IterativeSolver):
 
     def prox_step(self):
         da2 = np.empty(self.A.shape[0])
+        if self.batch:
+            self.U_old = self.U.copy()
         _run_rows(
             K.lca_rows, K.lca_par, da2.size, self.U.size,
             self.U, self.P, self.C, self.A, self.step, self.diag, self.lam, self.code,
-            self.q, self.norms, self.positive, self.A_new, da2,
+            self.q, self.norms, self.positive, self.A_new, da2, min_work=_PARALLEL_MIN_WORK,
         )  # fmt: skip
         self.A, self.A_new = self.A_new, self.A
-        return da2
+        return da2, np.einsum("ij,ij->i", self.U, self.U)
+
+    def monitored_old(self):
+        return self.U_old
 
     def codes(self):
         return self.A
@@ -400,9 +572,29 @@ class _LCA(_IterativeSolver):
 _ITERATIVE = {"ista": _ISTA, "fista": _FISTA, "lca": _LCA}
 
 
+def _norm_bounds(M: np.ndarray) -> tuple[float, float]:
+    """Cheap bounds ``lo <= ||M||_2 <= hi`` of the spectral norm: the largest row and
+    column norms below, ``min(||M||_F, sqrt(||M||_1 ||M||_inf))`` above."""
+    a = np.abs(M)
+    lo = float(np.sqrt(max(np.einsum("ij,ij->i", M, M).max(), np.einsum("ij,ij->j", M, M).max())))
+    hi = min(
+        float(np.sqrt(np.einsum("ij,ij->", M, M))), float(np.sqrt(a.sum(0).max() * a.sum(1).max()))
+    )
+    return lo, hi
+
+
+def _spectral_norm(M: np.ndarray) -> float:
+    """Largest singular value of ``M`` (``numpy.linalg.norm(M, 2)``), cheaply for sparse
+    codes: Lanczos through the nonzero entries (:func:`._kernels.spectral_norm`, relative
+    tolerance 1e-14), or ``numpy.linalg.norm`` if that has not converged in 300 steps."""
+    M = np.ascontiguousarray(M, dtype=np.float64)
+    value, ok = K.spectral_norm(M, 300, 1e-14)
+    return float(value) if ok else float(np.linalg.norm(M, 2))
+
+
 def _solve_block(
     cov, gram, dictionary, xnorm2, R0, *, solver, step, lam, code, q, norms, positive,
-    max_iter, tol, offset, track,
+    max_iter, tol, offset, track, batch=False,
 ):  # fmt: skip
     """Run one solver on one block of samples (Gram-form data already computed)."""
     if solver == "cd":
@@ -430,14 +622,14 @@ def _solve_block(
     pb = _Problem(cov, gram, dictionary, xnorm2)
     engine = _ITERATIVE[solver](
         pb, step=step, lam=lam, code=code, q=q, norms=norms, positive=positive,
-        max_iter=max_iter, tol=tol, offset=offset,
+        max_iter=max_iter, tol=tol, offset=offset, batch=batch,
     )  # fmt: skip
     return engine.solve(np.ascontiguousarray(R0, dtype=np.float64), track)
 
 
 def _run(
     X, D, norms, gram, R0, *, penalty, code, q, lam, solver, step, lipschitz, positive,
-    max_iter, tol, offset, return_info, cov=None,
+    max_iter, tol, offset, return_info, cov=None, batch=False,
 ):  # fmt: skip
     """Chunked driver shared by :func:`sparse_encode` and :func:`encode_batch`."""
     n = X.shape[0] if X is not None else cov.shape[0]
@@ -467,7 +659,7 @@ def _run(
         R, it, ok, hist = _solve_block(
             C, gram, D, x2, Rb, solver=solver, step=step, lam=lam, code=code, q=q,
             norms=norms_k, positive=positive, max_iter=max_iter, tol=tol, offset=offset,
-            track=return_info,
+            track=return_info, batch=batch,
         )  # fmt: skip
         codes[lo:hi], n_iter[lo:hi], converged[lo:hi] = R, it, ok
         if return_info:
@@ -538,8 +730,10 @@ def sparse_encode(
         Maximum iterations per sample (sweeps for ``"cd"``).
     tol : float
         Tolerance of the stopping rule.
-    stop : {"relative", "authors"}
-        ``||r_t - r_{t-1}|| <= tol (offset + ||r_{t-1}||)`` with offset 0 or 0.01.
+    stop : {"relative", "authors", "authors-batch"}
+        ``||r_t - r_{t-1}|| <= tol (offset + ||r_{t-1}||)`` per sample with offset 0 or
+        0.01, or (``"authors-batch"``) the authors' rule over the batch with the matrix
+        2-norm (see the module docstring; not for ``"cd"``).
     positive : bool
         Nonnegative codes.
     init : array-like, shape (n_samples, n_atoms), optional
@@ -575,7 +769,7 @@ def sparse_encode(
     return _run(
         X, D, norms, gram, R0, penalty=penalty, code=code, q=qv, lam=lamv, solver=solver,
         step=stepv, lipschitz=None, positive=positive, max_iter=max_iter, tol=tolv,
-        offset=offset, return_info=return_info,
+        offset=offset, return_info=return_info, batch=stop == "authors-batch",
     )  # fmt: skip
 
 
@@ -635,6 +829,7 @@ def encode_batch(
         None, None, np.sqrt(d), gram, R0, penalty=penalty, code=code, q=qv, lam=lamv,
         solver=solver, step=stepv, lipschitz=L, positive=positive, max_iter=max_iter,
         tol=tolv, offset=offset, return_info=return_info, cov=cov,
+        batch=stop == "authors-batch",
     )  # fmt: skip
 
 

@@ -45,10 +45,13 @@ _CODES = {"l1": K.L1, "l0": K.L0, "l1/2": K.HALF, "lq": K.LQ, "cel0": K.CEL0}
 _PARALLEL_MIN_ELEMENTS = 1 << 16
 
 
-def _run_rows(serial, parallel, n: int, work: int, *args) -> None:
-    """Call ``serial(*args, 0, n)``, or ``parallel(*args, n_blocks)`` for large ``work``."""
+def _run_rows(
+    serial, parallel, n: int, work: int, *args, min_work: int = _PARALLEL_MIN_ELEMENTS
+) -> None:
+    """Call ``serial(*args, 0, n)``, or ``parallel(*args, n_blocks)`` when ``work`` is at
+    least ``min_work``."""
     threads = numba.get_num_threads()
-    if threads > 1 and n > 1 and work >= _PARALLEL_MIN_ELEMENTS:
+    if threads > 1 and n > 1 and work >= min_work:
         parallel(*args, min(n, threads))
     else:
         serial(*args, 0, n)

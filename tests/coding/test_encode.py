@@ -265,20 +265,42 @@ def test_solver_kernels_parity():
     Y = rng.normal(size=C.shape) * 0.3
     Z_old = rng.normal(size=C.shape) * 0.3
     P = Y @ G
-    for code, q in [(K.L1, 0.0), (K.LQ, 0.4), (K.CEL0, 0.0)]:
+    Y[np.abs(Y) < 0.2] = 0.0  # sparse codes, for the row-by-row products
+    P = Y @ G
+    for code, q in [(K.L1, 0.0), (K.LQ, 0.4), (K.CEL0, 0.0), (K.HALF, 0.5), (K.L0, 0.0)]:
+        thr = np.empty(8)
+        K.zero_thresholds(np.full(8, 0.2), 0.3, code, q, norms, thr)
+        thr_slow = np.empty(8)
+        K.zero_thresholds.py_func(np.full(8, 0.2), 0.3, code, q, norms, thr_slow)
+        np.testing.assert_allclose(thr, thr_slow, rtol=1e-14)
         outs = []
-        for fn, extra in (
-            (K.forward_backward_rows, (0, 3)),
-            (K.forward_backward_rows.py_func, (0, 3)),
-            (K.forward_backward_par, (2,)),
+        for fn, prod, extra in (
+            (K.forward_backward_rows, P, (0, 3)),
+            (K.forward_backward_rows.py_func, P, (0, 3)),
+            (K.forward_backward_par, P, (2,)),
+            (K.forward_backward_sparse_rows, G, (0, 3)),
+            (K.forward_backward_sparse_rows.py_func, G, (0, 3)),
+            (K.forward_backward_sparse_par, G, (2,)),
         ):
-            Z, Yn, dz = np.empty_like(Y), np.empty_like(Y), np.empty(3)
-            fn(Y, P, C, Z_old, 0.2, 0.3, code, q, norms, False, 0.4, Z, Yn, dz, *extra)
-            outs.append((Z, Yn, dz))
-        for ref, other in zip(outs[0], outs[1]):
-            np.testing.assert_allclose(ref, other, rtol=1e-12, atol=1e-14)
-        for ref, other in zip(outs[0], outs[2]):
-            np.testing.assert_array_equal(ref, other)
+            Z, Yn, st = np.empty_like(Y), np.empty_like(Y), np.empty((3, 3))
+            args = (C, Z_old, 0.2, 0.3, code, q, norms, thr, False, 0.4, Z, Yn, st)
+            fn(Y, prod, *args, *extra)
+            outs.append((Z, Yn, st))
+        # the fused pass: prox of the gradient step, momentum, norms and counts
+        Z_ref = K.prox_rows.py_func  # the map entry by entry, without thresholds
+        Z_exp = np.empty_like(Y)
+        Z_ref(Y - 0.2 * (P - C), np.full(8, 0.2), 0.3, code, q, norms, False, Z_exp, 0, 3)
+        np.testing.assert_allclose(outs[0][0], Z_exp, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(outs[0][1], Z_exp + 0.4 * (Z_exp - Z_old), atol=1e-14)
+        np.testing.assert_allclose(outs[0][2][:, 0], ((Z_exp - Z_old) ** 2).sum(1), rtol=1e-12)
+        np.testing.assert_allclose(outs[0][2][:, 1], (Z_exp**2).sum(1), rtol=1e-12)
+        np.testing.assert_array_equal(outs[0][2][:, 2], np.count_nonzero(outs[0][1], axis=1))
+        for i in (1, 3, 4):
+            for ref, other in zip(outs[0], outs[i]):
+                np.testing.assert_allclose(ref, other, rtol=1e-12, atol=1e-14)
+        for i, j in ((0, 2), (3, 5)):
+            for ref, other in zip(outs[i], outs[j]):
+                np.testing.assert_array_equal(ref, other)
         outs = []
         for fn, extra in (
             (K.lca_rows, (0, 3)),
@@ -307,3 +329,115 @@ def test_solver_kernels_parity():
     args = (1 / diag, norms, 0.3, K.L1, 0.0, False, 100, 1e-10, 0.0, g, act)
     assert K._cd_one(C[0], G, r_fast, *args) == K._cd_one.py_func(C[0], G, r_slow, *args)
     np.testing.assert_allclose(r_fast, r_slow, rtol=1e-12)
+
+
+def test_sparse_product_kernels_parity():
+    rng = np.random.default_rng(3)
+    D = rng.normal(size=(9, 5))
+    G = D @ D.T
+    Y = rng.normal(size=(4, 9)) * (rng.random((4, 9)) < 0.3)
+    Y[1] = 0.0  # an all-zero row
+    outs = []
+    for fn, extra in (
+        (K.sparse_product_rows, (0, 4)),
+        (K.sparse_product_rows.py_func, (0, 4)),
+        (K.sparse_product_par, (2,)),
+    ):
+        P = np.full_like(Y, np.nan)
+        fn(Y, G, P, *extra)
+        outs.append(P)
+    np.testing.assert_allclose(outs[0], Y @ G, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(outs[2], outs[0])
+
+
+@pytest.mark.parametrize(
+    ("code", "q", "a"),
+    [(K.L1, 0.0, 1.0), (K.L0, 0.0, 1.0), (K.HALF, 0.5, 1.0), (K.LQ, 0.3, 1.0), (K.LQ, 0.8, 1.0),
+     (K.CEL0, 0.0, 0.5), (K.CEL0, 0.0, 3.0)],
+)  # fmt: skip
+def test_zero_threshold_is_the_prox_threshold(code, q, a):
+    """Below the bound the map is zero; just above the exact threshold it is not."""
+    for eta, lam in ((0.2, 0.3), (1.0, 2.0), (0.01, 0.013)):
+        t = K.zero_threshold(eta, lam, code, q, a)
+        assert t == K.zero_threshold.py_func(eta, lam, code, q, a)
+        for y in (t, -t, 0.5 * t, t * (1 - 1e-15)):
+            assert K.prox_scalar(y, eta, lam, code, q, a, False) == 0.0
+        above = t * (1 + 1e-9)
+        assert K.prox_scalar(above, eta, lam, code, q, a, False) != 0.0
+    assert K.zero_threshold(0.5, 0.0, K.HALF, 0.5, 1.0) < 0  # identity map: no shortcut
+
+
+def test_authors_batch_rule():
+    """stop="authors-batch": their rule over the batch with the matrix 2-norm."""
+    X, D = _problem(n_samples=20, seed=13)
+    lam = 0.05 * np.abs(X @ D.T).max()
+    kw = dict(lam=lam, penalty="l0", solver="ista", step=0.05, tol=0.01, max_iter=5000)
+    R, info = sparse_encode(X, D, stop="authors-batch", return_info=True, **kw)
+    assert np.all(info.n_iter == info.n_iter[0]) and info.converged.all()
+    # replay the same iterations and apply the rule with numpy's matrix 2-norm
+    t_stop = None
+    prev = np.zeros_like(R)
+    for t in range(1, kw["max_iter"] + 1):
+        r = sparse_encode(X, D, stop="relative", **(kw | dict(tol=0.0, max_iter=t)))
+        if np.linalg.norm(r - prev, 2) / (0.01 + np.linalg.norm(prev, 2)) < 0.01:
+            t_stop = t
+            break
+        prev = r
+        if t > info.n_iter[0] + 2:
+            break
+    assert t_stop == info.n_iter[0]
+    np.testing.assert_allclose(R, r, atol=1e-12)
+    with pytest.raises(ValueError, match="authors-batch"):
+        sparse_encode(X, D, lam=lam, stop="authors-batch")
+
+
+def test_sample_by_sample_kernel_parity():
+    """ista_sparse_rows: against its py_func, the parallel driver, and the batched loop."""
+    X, D = _problem(n_samples=6, n_atoms=30, n_features=12, seed=14)
+    G, C = D @ D.T, X @ D.T
+    L = float(np.linalg.eigvalsh(G)[-1])
+    norms = np.linalg.norm(D, axis=1)
+    for code, q, fista in [(K.L1, 0.0, True), (K.L0, 0.0, False), (K.LQ, 0.4, True)]:
+        lam = 0.3
+        thr = np.empty(30)
+        K.zero_thresholds(np.full(30, 1 / L), lam, code, q, norms, thr)
+        outs = []
+        for fn, extra in (
+            (K.ista_sparse_rows, (0, 6)),
+            (K.ista_sparse_rows.py_func, (0, 6)),
+            (K.ista_sparse_par, (3,)),
+        ):
+            Z, Y = np.zeros_like(C), np.zeros_like(C)
+            it, ok = np.zeros(6, dtype=np.int64), np.zeros(6, dtype=bool)
+            fn(C, G, Z, Y, np.zeros(6), 1 / L, lam, code, q, norms, thr, False, fista, 1.0,
+               0.0, 0, 20_000, 1e-6, 0.0, it, ok, *extra)  # fmt: skip
+            outs.append((Z, it, ok))
+        for ref, other in zip(outs[0], outs[1]):
+            np.testing.assert_allclose(ref, other, rtol=1e-12, atol=1e-14)
+        for ref, other in zip(outs[0], outs[2]):
+            np.testing.assert_array_equal(ref, other)
+        assert outs[0][1].max() > 10 and outs[0][2].all()
+    # sparse_encode hands sparse blocks to the kernel; return_info=True keeps the
+    # batched loop (it records the objective per iteration): same codes, same counts
+    X, D = _problem(n_samples=40, n_atoms=64, n_features=16, seed=15)
+    for solver, penalty in (("fista", "l1"), ("ista", "l0"), ("ista", "cel0")):
+        lam = 0.2 * np.abs(X @ D.T).max() if penalty == "l1" else 0.05
+        kw = dict(lam=lam, penalty=penalty, solver=solver, tol=1e-8, max_iter=3000)
+        fast = sparse_encode(X, D, **kw)
+        slow, _ = sparse_encode(X, D, return_info=True, **kw)
+        np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
+        assert np.count_nonzero(fast) < 0.3 * fast.size
+
+
+def test_spectral_norm_kernel():
+    """Lanczos spectral norm against numpy's SVD and its py_func, sparse and dense."""
+    rng = np.random.default_rng(16)
+    for shape, fill in (((30, 50), 0.05), ((50, 30), 0.3), ((7, 7), 1.0), ((1, 9), 1.0)):
+        M = rng.normal(size=shape) * (rng.random(shape) < fill)
+        want = np.linalg.norm(M, 2)
+        got, ok = K.spectral_norm(M, 300, 1e-14)
+        assert ok and got == pytest.approx(want, rel=1e-12)
+        slow, ok_slow = K.spectral_norm.py_func(M, 300, 1e-14)
+        assert ok_slow and slow == pytest.approx(got, rel=1e-12)
+    assert K.spectral_norm(np.zeros((4, 5)), 10, 1e-14) == (0.0, True)

@@ -211,3 +211,37 @@ def test_array_kernels_parity():
 
 def test_penalties_constant_lists_all():
     assert PENALTIES == ("l1", "l0", "l1/2", "lq", "cel0")
+
+
+def test_prox_nonzero_is_the_nonzero_branch():
+    """Above the zero threshold (with the kernels' margin) prox_nonzero == prox_scalar."""
+    rng = np.random.default_rng(5)
+    cases = [(K.L1, 0.0, 1.0), (K.L0, 0.0, 1.0), (K.HALF, 0.5, 1.0), (K.LQ, 0.3, 1.0),
+             (K.LQ, 0.7, 1.0), (K.CEL0, 0.0, 0.4), (K.CEL0, 0.0, 2.5)]  # fmt: skip
+    for code, q, a in cases:
+        for eta, lam in ((0.2, 0.3), (1.0, 2.0), (0.01, 0.013), (0.5, 0.0)):
+            t = K.zero_threshold(eta, lam, code, q, a) * K._THR_ABOVE
+            mags = np.concatenate([[t * (1 + 1e-11)], np.abs(t) * (1 + rng.exponential(2, 30))])
+            if t < 0:
+                mags = np.concatenate([mags, [0.0]])  # identity map: zero maps to zero
+            for y in np.concatenate([mags, -mags]):
+                for positive in (False, True):
+                    want = K.prox_scalar(y, eta, lam, code, q, a, positive)
+                    assert K.prox_nonzero(y, eta, lam, code, q, a, positive) == want
+                    assert K.prox_nonzero.py_func(y, eta, lam, code, q, a, positive) == (
+                        pytest.approx(want, rel=1e-13, abs=1e-300)
+                    )
+
+
+def test_lq_root_warm_start():
+    """lq_root_from finds lq_root's root from any start (left, right, unusable)."""
+    for tau, q in ((0.5, 0.4), (0.05, 0.3), (1.0, 0.8)):
+        beta = (2 * tau * (1 - q)) ** (1 / (2 - q))
+        t = beta + tau * q * beta ** (q - 1)
+        for ay in (t * 1.0001, t * 1.3, t * 5, t * 100):
+            root = K.lq_root(ay, tau, q)
+            assert root + tau * q * root ** (q - 1) == pytest.approx(ay, rel=1e-13)
+            for x0 in (1e-9, 0.5 * beta, beta, 0.9 * root, root, 1.1 * root, ay, 2 * ay, -1.0):
+                got = K.lq_root_from(ay, tau, q, x0)
+                assert got == pytest.approx(root, rel=1e-13)
+                assert K.lq_root_from.py_func(ay, tau, q, x0) == pytest.approx(got, rel=1e-13)
