@@ -245,3 +245,24 @@ def test_lq_root_warm_start():
                 got = K.lq_root_from(ay, tau, q, x0)
                 assert got == pytest.approx(root, rel=1e-13)
                 assert K.lq_root_from.py_func(ay, tau, q, x0) == pytest.approx(got, rel=1e-13)
+
+
+def test_warm_started_roots_match_the_closed_forms():
+    """half_root_from == Xu's closed form and lq_root_from == lq_root (rel 1e-10) on
+    random inputs above the threshold, from random warm starts (near, far, unusable)."""
+    rng = np.random.default_rng(11)
+    for _ in range(3000):
+        tau = 10 ** rng.uniform(-3, 1)
+        q = rng.uniform(0.05, 0.95)
+        ay_h = 1.5 * tau ** (2 / 3) * (1 + 10 ** rng.uniform(-6, 2))
+        want_h = K.half_prox(ay_h, tau)
+        beta = (2 * tau * (1 - q)) ** (1 / (2 - q))
+        ay_q = (beta + tau * q * beta ** (q - 1)) * (1 + 10 ** rng.uniform(-6, 2))
+        want_q = K.lq_root(ay_q, tau, q)
+        for rel in (10 ** rng.uniform(-12, 0) * rng.choice([-1, 1]), None):
+            x0h = want_h * (1 + rel) if rel is not None else rng.uniform(-0.1, 1.2) * ay_h
+            x0q = want_q * (1 + rel) if rel is not None else rng.uniform(-0.1, 1.2) * ay_q
+            assert K.half_root_from(ay_h, tau, x0h) == pytest.approx(want_h, rel=1e-10)
+            assert K.lq_root_from(ay_q, tau, q, x0q) == pytest.approx(want_q, rel=1e-10)
+    for args in ((2.0, 0.5, 1.3), (0.7, 0.01, 0.6)):
+        assert K.half_root_from.py_func(*args) == pytest.approx(K.half_root_from(*args), rel=1e-13)
