@@ -81,7 +81,7 @@ def _cmd_list(args) -> int:
         return 0
     width = max(len(i) for i in studies)
     for study in studies.values():
-        print(f"{study.id:<{width}}  {study.figure:<10} {study.paper}")
+        print(f"{study.id:<{width}}  {study.paper} -- {study.figure}")
         if study.title:
             print(f"{'':<{width}}  {study.title}")
     return 0
