@@ -32,7 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Study", "find_studies", "get_study", "run_study", "save_study", "studies_dir"]
+__all__ = [
+    "Study",
+    "find_studies",
+    "get_study",
+    "load_helper",
+    "run_study",
+    "save_study",
+    "studies_dir",
+]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -132,6 +140,27 @@ def get_study(study_id: str, root: str | os.PathLike | None = None) -> Study:
 def run_study(study_id: str, out: str | os.PathLike, *, quick: bool = False, seed: int = 0) -> Any:
     """Run one study by id; returns its DataTree."""
     return get_study(study_id).run(out, quick=quick, seed=seed)
+
+
+def load_helper(study_file: str | os.PathLike, name: str):
+    """Import a private helper module beside a study script, once.
+
+    Studies are loaded by path, not as a package, so the scripts of one paper share code
+    through a file such as ``studies/<paper>/_common.py`` (skipped by the registry for its
+    leading underscore). ``load_helper(__file__, "_common")`` returns that module.
+    """
+    path = Path(study_file).resolve().with_name(f"{name}.py")
+    key = f"neurosparse_study_{path.parent.name}__{name.lstrip('_')}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(key, None)
+            raise
+    return sys.modules[key]
 
 
 def save_study(tree, figure, out: str | os.PathLike, study_id: str) -> dict[str, Path]:

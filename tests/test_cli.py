@@ -99,3 +99,14 @@ def test_console_entry_point_subprocess(tmp_path):
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     proc = run_cli("list")
     assert proc.returncode == 0 and "ahmad2016/fig5a" in proc.stdout
+
+
+def test_load_helper_imports_sibling_once(tmp_path):
+    from neurosparse.studies import load_helper
+
+    paper = tmp_path / "paperx"
+    paper.mkdir()
+    (paper / "_shared.py").write_text("COUNT = [0]\nCOUNT[0] += 1\n")
+    first = load_helper(paper / "fig1.py", "_shared")
+    again = load_helper(paper / "fig2.py", "_shared")
+    assert first is again and first.COUNT == [1]

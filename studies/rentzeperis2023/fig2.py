@@ -44,8 +44,6 @@ steps in panel A are the lambda recalibrations between the four learning segment
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +53,7 @@ from neurosparse.coding.calibrate import calibrate_lambda, fit_at_sparsity
 from neurosparse.coding.dictionary import PAPER_SETTINGS, ista_encode
 from neurosparse.coding.v1 import activity_statistics
 from neurosparse.results import new_result
-from neurosparse.studies import save_study
+from neurosparse.studies import load_helper, save_study
 
 PAPER = "Rentzeperis et al. 2023, PLOS Comput Biol, arXiv:2301.10002"
 FIGURE = "Fig 2"
@@ -72,13 +70,8 @@ RATIO_FACTOR = 1.5  # "about 5x" is reproduced by a measured ratio in [3.33, 7.5
 
 
 def _common():
-    name = "neurosparse_study_rentzeperis2023__common"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_common.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The shared settings and helpers of these studies (``_common.py``)."""
+    return load_helper(__file__, "_common")
 
 
 def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:

@@ -45,8 +45,6 @@ stopping rule end ISTA earlier; the paper trains for 4000 batches. Full run: 636
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +52,7 @@ import xarray as xr
 
 from neurosparse.coding.calibrate import calibrate_lambda, fit_at_sparsity
 from neurosparse.results import new_result
-from neurosparse.studies import save_study
+from neurosparse.studies import load_helper, save_study
 
 PAPER = "Rentzeperis et al. 2023, PLOS Comput Biol, arXiv:2301.10002"
 FIGURE = "Fig 3"
@@ -71,14 +69,8 @@ RATIO_FACTOR = 2.0  # "about 10x" is reproduced by a measured ratio in [5, 20] (
 
 
 def _common():
-    name = "neurosparse_study_rentzeperis2023__common"
-    if name not in sys.modules:
-        path = Path(__file__).with_name("_common.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The shared settings and helpers of these studies (``_common.py``)."""
+    return load_helper(__file__, "_common")
 
 
 def units_to_match(sizes: np.ndarray, mse_l1: np.ndarray, target_mse: float) -> float:

@@ -40,8 +40,6 @@ run: 164 s CPU (9 min wall on a shared, loaded machine).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +54,7 @@ from neurosparse.coding.v1 import (
     orientation_tuning,
 )
 from neurosparse.results import new_result
-from neurosparse.studies import save_study
+from neurosparse.studies import load_helper, save_study
 
 PAPER = "Rentzeperis et al. 2023, PLOS Comput Biol, arXiv:2301.10002"
 FIGURE = "Fig 4"
@@ -73,14 +71,8 @@ PEAK = 2.0  # "peaked": some bin holds at least PEAK times the uniform share (ou
 
 
 def _common():
-    name = "neurosparse_study_rentzeperis2023__common"
-    if name not in sys.modules:
-        path = Path(__file__).with_name("_common.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The shared settings and helpers of these studies (``_common.py``)."""
+    return load_helper(__file__, "_common")
 
 
 def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
