@@ -37,13 +37,6 @@ def loglog_interp(x_new: float, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.exp(np.interp(np.log(x_new), np.log(x), np.log(y))))
 
 
-def ista_step(penalty: str, n_atoms: int, n_features: int) -> float:
-    """The library's default ISTA step (:func:`neurosparse.coding.dictionary.default_eta`)."""
-    from neurosparse.coding.dictionary import default_eta
-
-    return default_eta(penalty, n_atoms, n_features)
-
-
 #: "l1/2 ≈ l0": their MSEs differ by at most this fraction of their mean (our tolerance)
 TOL_EQUAL = 0.25
 

@@ -125,7 +125,6 @@ def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
                 batch_size=cfg["batch"],
                 calibration_patches=cal,
                 n_segments=cfg["segments"],
-                eta=C.ista_step(pen, int(k), n_pix),
                 seed=np.random.default_rng(children[i * len(sizes) + j]),
             )
             # matched sparsity on the held-out patches themselves: lambda is set so that
@@ -135,7 +134,6 @@ def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
                 run["components"],
                 penalty=pen,
                 target_active=cfg["target"],
-                eta=C.ista_step(pen, int(k), n_pix),
             )
             mse[i, j], active[i, j], lams[i, j] = final.mse, final.mean_active, final.lam
             print(

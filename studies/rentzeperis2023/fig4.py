@@ -46,7 +46,7 @@ import numpy as np
 import xarray as xr
 
 from neurosparse.coding.calibrate import calibrate_lambda, fit_at_sparsity
-from neurosparse.coding.dictionary import ista_encode
+from neurosparse.coding.dictionary import default_eta, ista_encode
 from neurosparse.coding.v1 import (
     circular_variance,
     grating_responses,
@@ -98,7 +98,7 @@ def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
     responsive = np.zeros_like(median)
     for i, pen in enumerate(PENALTIES):
         for j, k in enumerate(sizes):
-            eta = C.ista_step(pen, int(k), patch * patch)
+            eta = default_eta(pen, int(k), patch * patch)
             run = fit_at_sparsity(
                 train,
                 int(k),

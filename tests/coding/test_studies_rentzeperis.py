@@ -113,16 +113,10 @@ def test_receptive_field_flags_follow_measured_numbers(runs):
     np.testing.assert_allclose(np.linalg.norm(D, axis=1), 1.0, rtol=1e-6)
 
 
-def test_cel0_step_follows_the_authors_scaling():
-    """0.1 at 500 units on 16x16 patches would give eta L ~ 0.56; the authors used 0.1
-    there and 0.05 at 1000 units (REFERENCES.md §1); the rule keeps eta L <= 0.5."""
+def test_within_factor():
+    # the CEL0 step rule the studies rely on is tested with the library's default_eta
+    # (tests/coding/test_dictionary.py::test_default_eta_keeps_cel0_ista_stable)
     C = get_study("rentzeperis2023/fig3").load_module()._common()
-    assert C.ista_step("l1", 1280, 64) == 0.01
-    assert C.ista_step("cel0", 1000, 256) == pytest.approx(0.05, rel=0.15)
-    assert C.ista_step("cel0", 500, 256) == pytest.approx(0.1, rel=0.15)
-    for k in (128, 320, 640, 1280):
-        lip = (np.sqrt(k) + 8.0) ** 2 / 64
-        assert C.ista_step("cel0", k, 64) * lip <= 0.5 + 1e-12
     assert C.within_factor(5.0, 10.0, 2.0) == (True, 5.0, 20.0)
     assert C.within_factor(float("nan"), 10.0, 2.0)[0] is False
     assert C.within_factor(float("inf"), 10.0, 2.0)[0] is False
