@@ -407,6 +407,16 @@ class _MLPBase(nn.Module):
     def _activation(self) -> nn.Module:
         return KWinners(self.kw_percent_on) if self.kw else nn.ReLU()
 
+    def _build_head(self, out_rng) -> None:
+        """The activations after each hidden layer, then the (sparse) output layer."""
+        self.activations = nn.ModuleList(self._activation() for _ in self.hidden_sizes)
+        self.output = SparseLinear(
+            self.hidden_sizes[-1] if self.hidden_sizes else self.input_size,
+            self.output_size,
+            input_density=self._input_density(len(self.hidden_sizes)),
+            seed=out_rng,
+        )
+
     def hidden_activations(
         self, x: torch.Tensor, context: torch.Tensor | None = None
     ) -> list[torch.Tensor]:
@@ -577,13 +587,7 @@ class DendriticMLP(_MLPBase):
             )
             for i in range(len(self.hidden_sizes))
         )
-        self.activations = nn.ModuleList(self._activation() for _ in self.hidden_sizes)
-        self.output = SparseLinear(
-            sizes[-1],
-            self.output_size,
-            input_density=self._input_density(len(self.hidden_sizes)),
-            seed=out_rng,
-        )
+        self._build_head(out_rng)
 
     def _apply_layer(self, layer, h, context):
         if context is None:
@@ -641,13 +645,7 @@ class MLP(_MLPBase):
             )
             for i in range(len(self.hidden_sizes))
         )
-        self.activations = nn.ModuleList(self._activation() for _ in self.hidden_sizes)
-        self.output = SparseLinear(
-            sizes[-1],
-            self.output_size,
-            input_density=self._input_density(len(self.hidden_sizes)),
-            seed=out_rng,
-        )
+        self._build_head(out_rng)
 
     def _apply_layer(self, layer, h, context):
         return layer(h)
