@@ -30,7 +30,10 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir
 from numba import prange
+from numba.core import types
+from numba.extending import intrinsic
 
 L1 = 0
 L0 = 1
@@ -73,62 +76,6 @@ def _lq_newton(ay: float, tau: float, q: float, x: float) -> float:
     return x
 
 
-#: Warm-started Halley stops once its predicted error is under this, relative (the steps
-#: converge cubically: the error after a step ``h`` is about ``K h^3``).
-_WARM_RTOL = 2.0**-54
-#: ... and the step is under this, relative, so that ``K`` at the iterate stands for ``K``
-#: over the bracket.
-_WARM_MAX_STEP = 1e-3
-
-
-@numba.njit(cache=True)
-def lq_root_from(ay: float, tau: float, q: float, x0: float) -> float:
-    """:func:`lq_root` warm-started at ``x0`` (the previous iterate's ``|z|``).
-
-    ``f(x) = x + tau q x^(q-1) - ay`` is convex on ``x > 0``; where ``f'(x0) > 0``, ``x0``
-    lies on the increasing branch that holds the largest root. Halley's method from
-    there, ``h = (f/f') / (1 - f f''/(2 f'^2))`` (Newton's step where that denominator is
-    under 1/2), converges cubically. All derivatives come from one power per step
-    (``x^(q-1) = exp((q-1) log x)``): ``f' = 1 - g`` with ``g = (1-q) tau q x^(q-2)``,
-    ``f'' = (2-q) g / x`` and ``f^(3) = (q-3) f''/x``. It stops as soon as the predicted
-    error of the new iterate, ``|K| |h|^3`` with ``K = A^2 - f^(3)/(6 f')`` and
-    ``A = f''/(2 f')``, is under ``2^-54`` of it (and ``|h|`` under ``1e-3`` of it): from
-    an iterate that moved by 1%, two steps instead of four or five Newton steps. The
-    result agrees with :func:`lq_root` to a few units of roundoff. Falls back to
-    :func:`lq_root` when ``x0`` is unusable (outside ``(0, ay)``, ``f' <= 0`` on the way,
-    or a step leaves ``(0, ay)``).
-    """
-    if not (0.0 < x0 < ay):
-        return lq_root(ay, tau, q)
-    x = x0
-    tq = tau * q
-    q1 = q - 1.0
-    for _ in range(_NEWTON_MAX):
-        xq = tq * math.exp(q1 * math.log(x))
-        g = -q1 * xq / x  # 1 - f'(x)
-        fp = 1.0 - g
-        if fp <= 0.0:
-            return lq_root(ay, tau, q)
-        nstep = (x + xq - ay) / fp
-        a_ = (2.0 - q) * g / (2.0 * x * fp)  # f'' / (2 f')
-        den = 1.0 - nstep * a_
-        if den >= 0.5:
-            step = nstep / den
-            err = abs(a_ * a_ + a_ * (3.0 - q) / (3.0 * x)) * abs(step) ** 3
-        else:
-            step = nstep
-            err = a_ * step * step
-        x_new = x - step
-        if not (0.0 < x_new < ay):
-            return lq_root(ay, tau, q)
-        if x_new == x:
-            break
-        x = x_new
-        if abs(step) <= _WARM_MAX_STEP * x and err <= _WARM_RTOL * x:
-            break
-    return x
-
-
 @numba.njit(cache=True)
 def half_prox(y: float, tau: float) -> float:
     """Nonzero branch of the ``l1/2`` map (Xu et al. 2012's closed form), for ``|y|``
@@ -142,47 +89,139 @@ def half_prox(y: float, tau: float) -> float:
     return (2.0 / 3.0) * y * (1.0 + math.cos(2.0 * math.pi / 3.0 - (2.0 / 3.0) * phi))
 
 
-@numba.njit(cache=True)
-def half_root_from(ay: float, tau: float, x0: float) -> float:
-    """The ``l1/2`` map of ``ay > 3/2 tau^(2/3)`` (its magnitude), warm-started at ``x0``.
+@intrinsic
+def _bits(typingctx, x):
+    """The IEEE-754 bits of a float64, as an int64 (an LLVM bitcast: vectorises)."""
 
-    The nonzero minimiser ``x`` solves ``x + tau / (2 sqrt(x)) = ay``; with ``s = sqrt(x)``
-    that is the largest root of the depressed cubic ``g(s) = s^3 - ay s + tau/2`` (the
-    root Xu et al.'s trigonometric formula gives). ``g`` is convex for ``s > 0``; from
-    ``s0 = sqrt(x0)`` with ``g'(s0) = 3 s0^2 - ay > 0`` Halley's method (as in
-    :func:`lq_root_from`, with ``g'' = 6 s`` and ``g^(3) = 6``) converges cubically to
-    it, with no transcendental function at all; it stops when the predicted error is
-    under ``2^-54`` of ``s``. Falls back to the closed form (:func:`half_prox`) when
-    ``x0`` is unusable. Agrees with the closed form to roundoff (the closed form itself
-    loses digits right at the threshold, where ``arccos`` is ill-conditioned).
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _from_bits(typingctx, x):
+    """The float64 with the given IEEE-754 bits (inverse of :func:`_bits`)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 in two parts (Cody & Waite): n * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD
+_LOG_SERIES = tuple(2.0 / (2 * k + 1) for k in range(12))  # log m = 2 atanh r = r sum 2 r^2k/(2k+1)
+_EXP_SERIES = tuple(1.0 / math.factorial(k) for k in range(15))
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _log(x: float) -> float:
+    """Natural log of a positive normal ``x`` without a library call, so that loops over
+    it vectorise: ``x = 2^k m`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` from the bits, then
+    ``log m = 2 atanh((m-1)/(m+1))`` by its series (12 terms: ``|r| <= 0.172``). Measured
+    within 4e-16 relative of ``math.log``."""
+    b = _bits(x)
+    k = (b - _SQRT_HALF_BITS) >> 52
+    m = _from_bits(b - (k << 52))
+    r = (m - 1.0) / (m + 1.0)
+    r2 = r * r
+    p = _LOG_SERIES[11]
+    for i in range(10, -1, -1):
+        p = p * r2 + _LOG_SERIES[i]
+    fk = float(k)
+    return fk * _LN2_HI + (fk * _LN2_LO + r * p)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _exp(y: float) -> float:
+    """``exp(y)`` for ``y`` below about 700, without a library call: ``y = n ln 2 + r``
+    with ``|r| <= ln 2 / 2`` and the Taylor series of ``e^r`` to degree 14, scaled by
+    ``2^n`` through the exponent bits (``n`` clamped at -1022: underflow gives a tiny
+    value instead of 0). Measured within 3e-16 relative of ``math.exp``."""
+    n = math.floor(y * (1.0 / math.log(2.0)) + 0.5)
+    n = n if n > -1022.0 else -1022.0
+    r = (y - n * _LN2_HI) - n * _LN2_LO
+    p = _EXP_SERIES[14]
+    for i in range(13, -1, -1):
+        p = p * r + _EXP_SERIES[i]
+    return p * _from_bits((int(n) + 1023) << 52)
+
+
+#: Degree of the piecewise polynomials of :func:`branch_root`.
+BRANCH_DEG = 8
+#: Header of a :func:`branch_root` table: ``kappa_c``, ``s_lo``, ``1 / h``, segments.
+BRANCH_HEAD = 4
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _kappa(ay: float, tau: float, code: int, q: float) -> float:
+    """``kappa = tau q ay^(q-2)`` of :func:`branch_root` (``tau / (2 ay^(3/2))`` for ``l1/2``)."""
+    if code == HALF:
+        return 0.5 * tau / (ay * math.sqrt(ay))
+    return tau * q * _exp((q - 2.0) * _log(ay))
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _branch_coordinate(kap: float, kappa_c: float, s_lo: float, inv_h: float, top: float) -> float:
+    """Position of ``kappa`` in a :func:`branch_root` table, ``i + (u + 1) / 2`` in
+    segment ``i``, clamped to ``[0, top]``."""
+    s = math.sqrt(max(kappa_c - kap, 0.0))
+    return min(max((s - s_lo) * inv_h, 0.0), top)
+
+
+@numba.njit(inline="always")
+def _branch_value(ay: float, w: float, tab: np.ndarray) -> float:
+    """``ay (1 - eps)`` from the table's polynomial at coordinate ``w``."""
+    i = math.floor(w)
+    u = 2.0 * (w - i) - 1.0
+    base = BRANCH_HEAD + int(i) * (BRANCH_DEG + 1)
+    acc = tab[base + BRANCH_DEG]
+    for r in range(BRANCH_DEG - 1, -1, -1):
+        acc = acc * u + tab[base + r]
+    return ay * acc
+
+
+@numba.njit(cache=True)
+def branch_root(ay: float, tau: float, code: int, q: float, tab: np.ndarray) -> float:
+    """Magnitude of the ``l1/2`` or ``lq`` map of ``ay`` (above the zero threshold), from
+    a table of piecewise polynomials: one power (none for ``l1/2``) and no iteration.
+
+    With ``x = ay (1 - eps)`` the nonzero branch ``x + tau q x^(q-1) = ay`` becomes
+    ``eps = kappa (1 - eps)^(q-1)`` with ``kappa = tau q ay^(q-2)``: a one-parameter
+    family in ``q`` alone. ``kappa`` runs over ``(0, kappa_t]`` (``kappa_t`` at the zero
+    threshold) and ``eps(kappa)`` is analytic there, with a fold (square-root branch
+    point, where ``f'(x) = 0``) at ``kappa_c > kappa_t``, so it is smooth in
+    ``s = sqrt(kappa_c - kappa)``. The table (built and checked against :func:`lq_root`
+    by :func:`neurosparse.coding.prox.branch_table`) holds ``kappa_c``, ``s_lo =
+    sqrt(kappa_c - kappa_t)``, ``1 / h`` and the number of segments of width ``h`` in
+    ``s``, then per segment the :data:`BRANCH_DEG` + 1 monomial coefficients (lowest
+    first) of ``1 - eps`` in ``u`` in ``[-1, 1]`` across the segment. ``l1/2`` is
+    ``q = 1/2``: ``kappa = tau / (2 ay^(3/2))``, a square root instead of a power. The
+    power is :func:`_exp` of :func:`_log` (no library call), so that the array version,
+    :func:`branch_roots`, vectorises.
     """
-    if not (0.0 < x0 < ay):
-        return half_prox(ay, tau)
-    s = math.sqrt(x0)
-    h = 0.5 * tau
-    for _ in range(_NEWTON_MAX):
-        s2 = s * s
-        gp = 3.0 * s2 - ay
-        if gp <= 0.0:
-            return half_prox(ay, tau)
-        nstep = (s * (s2 - ay) + h) / gp
-        a_ = 3.0 * s / gp  # g'' / (2 g')
-        den = 1.0 - nstep * a_
-        if den >= 0.5:
-            step = nstep / den
-            err = abs(a_ * a_ - 1.0 / gp) * abs(step) ** 3
-        else:
-            step = nstep
-            err = a_ * step * step
-        s_new = s - step
-        if not (s_new > 0.0):
-            return half_prox(ay, tau)
-        if s_new == s:
-            break
-        s = s_new
-        if abs(step) <= _WARM_MAX_STEP * s and err <= _WARM_RTOL * s:
-            break
-    return s * s
+    top = tab[3] * (1.0 - 2.0**-52)
+    w = _branch_coordinate(_kappa(ay, tau, code, q), tab[0], tab[1], tab[2], top)
+    return _branch_value(ay, w, tab)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def branch_roots(
+    a: np.ndarray, m: int, tau: float, code: int, q: float, tab: np.ndarray, w: np.ndarray
+) -> None:
+    """:func:`branch_root` of ``a[:m]`` in place, in two loops: the table coordinates
+    (the powers; this loop vectorises), then the polynomials (table lookups)."""
+    kappa_c, s_lo, inv_h, top = tab[0], tab[1], tab[2], tab[3] * (1.0 - 2.0**-52)
+    if code == HALF:  # one loop per penalty, no table read inside: both vectorise
+        for u in range(m):
+            w[u] = _branch_coordinate(_kappa(a[u], tau, HALF, q), kappa_c, s_lo, inv_h, top)
+    else:
+        for u in range(m):
+            w[u] = _branch_coordinate(_kappa(a[u], tau, LQ, q), kappa_c, s_lo, inv_h, top)
+    for u in range(m):
+        a[u] = _branch_value(a[u], w[u], tab)
 
 
 @numba.njit(cache=True)
@@ -392,6 +431,18 @@ def zero_thresholds(
         out[j] = zero_threshold(eta[j], lam, code, q, norms[j])
 
 
+@numba.njit(inline="always")
+def _store(z, j, z_old, beta, z_out, y_new, s, z2, nnz):
+    """Write entry ``j`` of the new iterate ``z`` and its momentum point
+    ``z + beta (z - z_old[j])``; return the running ``||dz||^2``, ``||z||^2`` and nonzero
+    count of the momentum point."""
+    d = z - z_old[j]
+    z_out[j] = z
+    yn = z + beta * d
+    y_new[j] = yn
+    return s + d * d, z2 + z * z, nnz + (1 if yn != 0.0 else 0)
+
+
 @numba.njit(cache=True)
 def _fb_row(
     y: np.ndarray,
@@ -402,6 +453,7 @@ def _fb_row(
     lam: float,
     code: int,
     q: float,
+    tab: np.ndarray,
     norms: np.ndarray,
     thr: np.ndarray,
     positive: bool,
@@ -409,12 +461,24 @@ def _fb_row(
     z_out: np.ndarray,
     y_new: np.ndarray,
     stats: np.ndarray,
+    defer: np.ndarray,
+    buf: np.ndarray,
 ) -> None:
-    """The prox and momentum pass of one row (see :func:`forward_backward_rows`)."""
+    """The prox and momentum pass of one row (see :func:`forward_backward_rows`).
+
+    With a :func:`branch_root` table (``tab`` longer than one entry: ``l1/2`` and ``lq``)
+    the entries on the nonzero branch are only listed in the first loop (their columns
+    in ``defer``, their ``|v|`` in ``buf[0]``; scratch, ``defer`` of the row's length
+    ``k``, ``buf`` of shape ``(2, k + 8)``), mapped all at once by :func:`branch_roots`
+    and finished in a second loop.
+    """
     k = y.shape[0]
     s = 0.0
     z2 = 0.0
     nnz = 0
+    m = 0
+    tau = eta * lam
+    tabled = tab.shape[0] > 1 and tau > 0.0
     for j in range(k):
         v = y[j] - eta * (p[j] - c[j])
         av = abs(v)
@@ -422,26 +486,25 @@ def _fb_row(
         if av <= t:
             z = 0.0
         elif av > t * _THR_ABOVE:
-            zo = z_old[j]
-            warm = t > 0.0 and zo * v > 0.0 and not (positive and v <= 0.0)
-            if code == LQ and warm:  # warm start: the previous iterate
-                x = lq_root_from(av, eta * lam, q, abs(zo))
-                z = x if v > 0.0 else -x
-            elif code == HALF and warm:
-                x = half_root_from(av, eta * lam, abs(zo))
-                z = x if v > 0.0 else -x
-            else:
-                z = prox_nonzero(v, eta, lam, code, q, norms[j], positive)
+            if tabled and not (positive and v <= 0.0):
+                defer[m] = j
+                buf[0, m] = av
+                z_out[j] = v  # for its sign
+                m += 1
+                continue
+            z = prox_nonzero(v, eta, lam, code, q, norms[j], positive)
         else:  # within rounding of the threshold: the full map decides
             z = prox_scalar(v, eta, lam, code, q, norms[j], positive)
-        d = z - z_old[j]
-        s += d * d
-        z2 += z * z
-        z_out[j] = z
-        yn = z + beta * d
-        y_new[j] = yn
-        if yn != 0.0:
-            nnz += 1
+        s, z2, nnz = _store(z, j, z_old, beta, z_out, y_new, s, z2, nnz)
+    if m > 0:
+        m8 = (m + 7) & -8  # whole vectors: no scalar remainder loop (buf has k + 8 columns)
+        for u in range(m, m8):
+            buf[0, u] = 1.0
+        branch_roots(buf[0], m8, tau, code, q, tab, buf[1])
+    for u in range(m):
+        j = defer[u]
+        s, z2, nnz = _store(math.copysign(buf[0, u], z_out[j]), j, z_old, beta, z_out, y_new,
+                            s, z2, nnz)  # fmt: skip
     stats[0] = s
     stats[1] = z2
     stats[2] = nnz
@@ -457,6 +520,7 @@ def forward_backward_rows(
     lam: float,
     code: int,
     q: float,
+    tab: np.ndarray,
     norms: np.ndarray,
     thr: np.ndarray,
     positive: bool,
@@ -472,15 +536,19 @@ def forward_backward_rows(
     With the gradient ``P - C = Y G - X D^T`` of the quadratic at ``Y``:
     ``Z = prox_{eta lam psi}(Y - eta (P - C))`` (prox step; entries with
     ``|.| <= thr[j]``, from :func:`zero_thresholds`, are set to zero without evaluating
-    the map), ``Y_new = Z + beta (Z - Z_old)`` (momentum step; ISTA passes ``beta = 0``)
+    the map; for ``l1/2`` and ``lq`` the nonzero branch comes from the table ``tab`` of
+    :func:`branch_root`, or from :func:`prox_nonzero` when ``tab`` has one entry),
+    ``Y_new = Z + beta (Z - Z_old)`` (momentum step; ISTA passes ``beta = 0``)
     and per row ``stats[i] = (||Z_i - Z_old_i||^2, ||Z_i||^2, nnz(Y_new_i))`` (the
     stopping test's norms and the sparsity that picks the next product). ``Y_new`` may
     alias ``Y`` or ``P``; ``Z`` must not alias ``Z_old``.
     """
+    defer = np.empty(Y.shape[1], dtype=np.int64)
+    buf = np.empty((2, Y.shape[1] + 8))
     for i in range(lo, hi):
         _fb_row(
-            Y[i], P[i], C[i], Z_old[i], eta, lam, code, q, norms, thr, positive, beta,
-            Z[i], Y_new[i], stats[i],
+            Y[i], P[i], C[i], Z_old[i], eta, lam, code, q, tab, norms, thr, positive, beta,
+            Z[i], Y_new[i], stats[i], defer, buf,
         )  # fmt: skip
 
 
@@ -533,6 +601,7 @@ def forward_backward_sparse_rows(
     lam: float,
     code: int,
     q: float,
+    tab: np.ndarray,
     norms: np.ndarray,
     thr: np.ndarray,
     positive: bool,
@@ -549,11 +618,13 @@ def forward_backward_sparse_rows(
     k = Y.shape[1]
     p = np.empty(k)
     idx = np.empty(k, dtype=np.int64)
+    defer = np.empty(k, dtype=np.int64)
+    buf = np.empty((2, k + 8))
     for i in range(lo, hi):
         _sparse_row_product(Y[i], G, idx, p)
         _fb_row(
-            Y[i], p, C[i], Z_old[i], eta, lam, code, q, norms, thr, positive, beta,
-            Z[i], Y_new[i], stats[i],
+            Y[i], p, C[i], Z_old[i], eta, lam, code, q, tab, norms, thr, positive, beta,
+            Z[i], Y_new[i], stats[i], defer, buf,
         )  # fmt: skip
 
 
@@ -568,6 +639,7 @@ def ista_sparse_rows(
     lam: float,
     code: int,
     q: float,
+    tab: np.ndarray,
     norms: np.ndarray,
     thr: np.ndarray,
     positive: bool,
@@ -602,6 +674,8 @@ def ista_sparse_rows(
     zb = np.empty(k)
     y = np.empty(k)
     st = np.empty(3)
+    defer = np.empty(k, dtype=np.int64)
+    buf = np.empty((2, k + 8))
     for i in range(lo, hi):
         for j in range(k):
             za[j] = Z[i, j]
@@ -614,7 +688,10 @@ def ista_sparse_rows(
         while it < max_iter:
             it += 1
             _sparse_row_product(y, G, idx, p)
-            _fb_row(y, p, C[i], za, eta, lam, code, q, norms, thr, positive, beta, zb, y, st)
+            _fb_row(
+                y, p, C[i], za, eta, lam, code, q, tab, norms, thr, positive, beta, zb, y, st,
+                defer, buf,
+            )  # fmt: skip
             za, zb = zb, za
             if fista:
                 t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * tt * tt))
@@ -694,26 +771,28 @@ def penalty_rows_par(R, lam, code, q, norms, out, n_blocks):
 
 @numba.njit(parallel=True)
 def forward_backward_par(
-    Y, P, C, Z_old, eta, lam, code, q, norms, thr, positive, beta, Z, Y_new, stats, n_blocks
-):
+    Y, P, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z, Y_new, stats,
+    n_blocks,
+):  # fmt: skip
     """:func:`forward_backward_rows` over all rows, ``n_blocks`` blocks in parallel."""
     n = Y.shape[0]
     for b in prange(n_blocks):
         forward_backward_rows(
-            Y, P, C, Z_old, eta, lam, code, q, norms, thr, positive, beta, Z, Y_new, stats,
+            Y, P, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z, Y_new, stats,
             b * n // n_blocks, (b + 1) * n // n_blocks,
         )  # fmt: skip
 
 
 @numba.njit(parallel=True)
 def forward_backward_sparse_par(
-    Y, G, C, Z_old, eta, lam, code, q, norms, thr, positive, beta, Z, Y_new, stats, n_blocks
-):
+    Y, G, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z, Y_new, stats,
+    n_blocks,
+):  # fmt: skip
     """:func:`forward_backward_sparse_rows` over all rows, ``n_blocks`` blocks in parallel."""
     n = Y.shape[0]
     for b in prange(n_blocks):
         forward_backward_sparse_rows(
-            Y, G, C, Z_old, eta, lam, code, q, norms, thr, positive, beta, Z, Y_new, stats,
+            Y, G, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z, Y_new, stats,
             b * n // n_blocks, (b + 1) * n // n_blocks,
         )  # fmt: skip
 
@@ -728,7 +807,7 @@ def sparse_product_par(Y, G, P, n_blocks):
 
 @numba.njit(parallel=True)
 def ista_sparse_par(
-    C, G, Z, Y, prev2, eta, lam, code, q, norms, thr, positive, fista, t, beta0, it0,
+    C, G, Z, Y, prev2, eta, lam, code, q, tab, norms, thr, positive, fista, t, beta0, it0,
     max_iter, tol, offset, n_iter, converged, n_blocks,
 ):  # fmt: skip
     """:func:`ista_sparse_rows` over all rows, ``n_blocks`` blocks in parallel (samples
@@ -736,7 +815,7 @@ def ista_sparse_par(
     n = C.shape[0]
     for b in prange(n_blocks):
         ista_sparse_rows(
-            C, G, Z, Y, prev2, eta, lam, code, q, norms, thr, positive, fista, t, beta0,
+            C, G, Z, Y, prev2, eta, lam, code, q, tab, norms, thr, positive, fista, t, beta0,
             it0, max_iter, tol, offset, n_iter, converged,
             b * n // n_blocks, (b + 1) * n // n_blocks,
         )  # fmt: skip

@@ -83,7 +83,7 @@ import xarray as xr
 
 from neurosparse._validation import check_array, check_choice, check_int, check_real
 from neurosparse.coding import _kernels as K
-from neurosparse.coding.prox import _penalty_code, _run_rows, penalty_value
+from neurosparse.coding.prox import _penalty_code, _run_rows, branch_table, penalty_value
 
 __all__ = [
     "SOLVERS",
@@ -304,6 +304,7 @@ class _IterativeSolver:
         self.pb = problem
         self.step = step
         self.lam, self.code, self.q, self.norms = lam, code, q, norms
+        self.tab = branch_table(code, q)  # the l1/2 and lq nonzero branch, tabulated
         self.positive = positive
         self.max_iter, self.tol, self.offset = max_iter, tol, offset
 
@@ -456,8 +457,8 @@ class _ISTA(_IterativeSolver):
     def prox_step(self):
         st = self.stats
         args = (
-            self.C, self.Z, self.step, self.lam, self.code, self.q, self.norms, self.thr,
-            self.positive, self.beta, self.Z_new, self.Y, st,
+            self.C, self.Z, self.step, self.lam, self.code, self.q, self.tab, self.norms,
+            self.thr, self.positive, self.beta, self.Z_new, self.Y, st,
         )  # fmt: skip
         if self.sparse:
             work = self.nnz * self.Y.shape[1] + self.Y.size
@@ -496,7 +497,7 @@ class _ISTA(_IterativeSolver):
         args = (
             np.ascontiguousarray(self.C), self.pb.gram, Z, np.ascontiguousarray(self.Y),
             np.ascontiguousarray(prev2, dtype=np.float64), self.step, self.lam, self.code,
-            self.q, self.norms, self.thr, self.positive, fista, getattr(self, "t", 1.0),
+            self.q, self.tab, self.norms, self.thr, self.positive, fista, getattr(self, "t", 1.0),
             self.beta, it_done, self.max_iter, self.tol, self.offset, n_it, conv,
         )  # fmt: skip
         threads = numba.get_num_threads()

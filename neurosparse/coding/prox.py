@@ -24,6 +24,8 @@ Ties (two global minimisers exactly at the threshold) are resolved towards zero.
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any
 
 import numba
@@ -70,6 +72,89 @@ def _penalty_code(penalty: Any, q: Any) -> tuple[int, float]:
     if q is not None:
         raise ValueError(f"q is only used by penalty 'lq', got q={q!r} with penalty {penalty!r}")
     return _CODES[penalty], 0.0
+
+
+#: A :func:`branch_table` is used only if it reproduces :func:`._kernels.lq_root` to this
+#: relative error on its check grid (evaluating ``kappa`` in floating point alone costs a
+#: few units of roundoff).
+BRANCH_RTOL = 1e-14
+_NO_TABLE = np.zeros(1)
+_NO_TABLE.flags.writeable = False
+
+
+def _branch_constants(q: float) -> tuple[float, float]:
+    """``kappa_t`` (zero threshold) and ``kappa_c`` (fold) of :func:`._kernels.branch_root`.
+
+    With ``beta^(2-q) = 2 tau (1-q)`` the threshold is ``t = beta (2-q) / (2 (1-q))``,
+    so ``kappa_t = tau q t^(q-2) = q / (2 (1-q)) ((2-q) / (2 (1-q)))^(q-2)``; the fold
+    ``f'(x_c) = 0`` has ``x_c^(2-q) = (1-q) tau q`` and ``ay_c = x_c (2-q) / (1-q)``, so
+    ``kappa_c = 1 / (1-q) ((2-q) / (1-q))^(q-2)``. Neither depends on ``tau``.
+    """
+    kappa_t = q / (2.0 * (1.0 - q)) * ((2.0 - q) / (2.0 * (1.0 - q))) ** (q - 2.0)
+    kappa_c = 1.0 / (1.0 - q) * ((2.0 - q) / (1.0 - q)) ** (q - 2.0)
+    return kappa_t, kappa_c
+
+
+def _fit_branch_table(q: float, n_segments: int) -> np.ndarray:
+    """Interpolate ``1 - eps`` at Chebyshev points of each segment in ``s`` (see
+    :func:`._kernels.branch_root`), from exact roots at ``tau = 1``."""
+    deg = K.BRANCH_DEG
+    kappa_t, kappa_c = _branch_constants(q)
+    s_lo, s_hi = math.sqrt(kappa_c - kappa_t), math.sqrt(kappa_c)
+    h = (s_hi - s_lo) / n_segments
+    nodes = np.cos(np.pi * (np.arange(deg + 1) + 0.5) / (deg + 1))
+    tab = np.empty(K.BRANCH_HEAD + n_segments * (deg + 1))
+    tab[: K.BRANCH_HEAD] = kappa_c, s_lo, 1.0 / h, n_segments
+    for i in range(n_segments):
+        s = s_lo + (i + 0.5 * (nodes + 1.0)) * h
+        ay = ((kappa_c - s * s) / q) ** (1.0 / (q - 2.0))
+        one_minus_eps = np.array([K.lq_root(a, 1.0, q) for a in ay]) / ay
+        mono = np.polynomial.chebyshev.cheb2poly(
+            np.polynomial.chebyshev.chebfit(nodes, one_minus_eps, deg)
+        )
+        start = K.BRANCH_HEAD + i * (deg + 1)
+        tab[start : start + deg + 1] = mono
+    return tab
+
+
+def _branch_error(tab: np.ndarray, code: int, q: float) -> float:
+    """Largest relative error of :func:`._kernels.branch_root` against
+    :func:`._kernels.lq_root` at ``tau = 1``, from right above the threshold to 1e8 times it."""
+    beta = (2.0 * (1.0 - q)) ** (1.0 / (2.0 - q))
+    t = beta + q * beta ** (q - 1.0)
+    ays = np.concatenate([t * (1.0 + np.logspace(-12, 0, 1500)), t * np.logspace(0, 8, 1500)[1:]])
+    worst = 0.0
+    for ay in ays:
+        want = K.lq_root(ay, 1.0, q)
+        got = K.branch_root(ay, 1.0, code, q, tab)
+        worst = max(worst, abs(got - want) / want)
+    return worst
+
+
+def branch_table(code: int, q: float) -> np.ndarray:
+    """The table of :func:`._kernels.branch_root` for penalty ``code`` (``l1/2``, ``lq``).
+
+    Fits 4, 8, ... 64 segments until the table reproduces the exact root
+    (:func:`._kernels.lq_root`) to :data:`BRANCH_RTOL` on a check grid; a one-entry array
+    (the kernels then use the exact map) for the other penalties, or when no table is
+    accurate enough (``q`` within about 0.01 of 1, where the fold nears the threshold).
+    Cached per ``q``; read-only.
+    """
+    if code == K.HALF:
+        return _cached_branch_table(code, 0.5)
+    if code == K.LQ:
+        return _cached_branch_table(code, float(q))
+    return _NO_TABLE
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_branch_table(code: int, q: float) -> np.ndarray:
+    for n_segments in (4, 8, 16, 32, 64):
+        tab = _fit_branch_table(q, n_segments)
+        if _branch_error(tab, code, q) <= BRANCH_RTOL:
+            tab.flags.writeable = False
+            return tab
+    return _NO_TABLE
 
 
 def _check_norms(norms: Any, n: int, penalty: str) -> np.ndarray:

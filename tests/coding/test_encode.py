@@ -14,7 +14,7 @@ from neurosparse.coding.encode import (
     objective,
     sparse_encode,
 )
-from neurosparse.coding.prox import prox
+from neurosparse.coding.prox import branch_table, prox
 from neurosparse.testing import assert_trees_equal, check_result, check_result_roundtrip
 
 
@@ -283,7 +283,8 @@ def test_solver_kernels_parity():
             (K.forward_backward_sparse_par, G, (2,)),
         ):
             Z, Yn, st = np.empty_like(Y), np.empty_like(Y), np.empty((3, 3))
-            args = (C, Z_old, 0.2, 0.3, code, q, norms, thr, False, 0.4, Z, Yn, st)
+            tab = branch_table(code, q)
+            args = (C, Z_old, 0.2, 0.3, code, q, tab, norms, thr, False, 0.4, Z, Yn, st)
             fn(Y, prod, *args, *extra)
             outs.append((Z, Yn, st))
         # the fused pass: prox of the gradient step, momentum, norms and counts
@@ -410,8 +411,8 @@ def test_sample_by_sample_kernel_parity():
         ):
             Z, Y = np.zeros_like(C), np.zeros_like(C)
             it, ok = np.zeros(6, dtype=np.int64), np.zeros(6, dtype=bool)
-            fn(C, G, Z, Y, np.zeros(6), 1 / L, lam, code, q, norms, thr, False, fista, 1.0,
-               0.0, 0, 20_000, 1e-6, 0.0, it, ok, *extra)  # fmt: skip
+            fn(C, G, Z, Y, np.zeros(6), 1 / L, lam, code, q, branch_table(code, q), norms, thr,
+               False, fista, 1.0, 0.0, 0, 20_000, 1e-6, 0.0, it, ok, *extra)  # fmt: skip
             outs.append((Z, it, ok))
         for ref, other in zip(outs[0], outs[1]):
             np.testing.assert_allclose(ref, other, rtol=1e-12, atol=1e-14)

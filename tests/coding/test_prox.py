@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from neurosparse.coding import _kernels as K
-from neurosparse.coding.prox import PENALTIES, penalty_value, prox
+from neurosparse.coding.encode import sparse_encode
+from neurosparse.coding.prox import PENALTIES, branch_table, penalty_value, prox
 
 GRID = np.linspace(-6.0, 6.0, 120_001)  # spacing 1e-4
 Y_VALUES = np.concatenate([np.linspace(-5.0, 5.0, 41), [0.0, 1e-3, -0.37, 1.4142, 2.2]])
@@ -233,36 +236,52 @@ def test_prox_nonzero_is_the_nonzero_branch():
                     )
 
 
-def test_lq_root_warm_start():
-    """lq_root_from finds lq_root's root from any start (left, right, unusable)."""
-    for tau, q in ((0.5, 0.4), (0.05, 0.3), (1.0, 0.8)):
+def test_branch_root_matches_the_exact_root():
+    """The tabulated nonzero branch (branch_root, and branch_roots on arrays) against
+    Newton's root (lq_root) and Xu's closed form for l1/2, from right above the zero
+    threshold to 1e8 times it, over random tau and q."""
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        tau = 10 ** rng.uniform(-4, 2)
+        q = rng.uniform(0.02, 0.95)
         beta = (2 * tau * (1 - q)) ** (1 / (2 - q))
         t = beta + tau * q * beta ** (q - 1)
-        for ay in (t * 1.0001, t * 1.3, t * 5, t * 100):
-            root = K.lq_root(ay, tau, q)
-            assert root + tau * q * root ** (q - 1) == pytest.approx(ay, rel=1e-13)
-            for x0 in (1e-9, 0.5 * beta, beta, 0.9 * root, root, 1.1 * root, ay, 2 * ay, -1.0):
-                got = K.lq_root_from(ay, tau, q, x0)
-                assert got == pytest.approx(root, rel=1e-13)
-                assert K.lq_root_from.py_func(ay, tau, q, x0) == pytest.approx(got, rel=1e-13)
+        ay = t * (1 + 10 ** rng.uniform(-12, 8, 60))
+        tab = branch_table(K.LQ, q)
+        assert tab.size > 1 and not tab.flags.writeable
+        want = np.array([K.lq_root(a, tau, q) for a in ay])
+        got = np.array([K.branch_root(a, tau, K.LQ, q, tab) for a in ay])
+        np.testing.assert_allclose(got, want, rtol=3e-14)
+        vec, w = ay.copy(), np.empty_like(ay)
+        K.branch_roots(vec, ay.size, tau, K.LQ, q, tab, w)
+        np.testing.assert_allclose(vec, got, rtol=1e-15)
+        th = 1.5 * tau ** (2 / 3)
+        ay_h = th * (1 + 10 ** rng.uniform(-12, 8, 60))
+        tab_h = branch_table(K.HALF, 0.0)
+        got_h = np.array([K.branch_root(a, tau, K.HALF, 0.5, tab_h) for a in ay_h])
+        np.testing.assert_allclose(got_h, [K.lq_root(a, tau, 0.5) for a in ay_h], rtol=3e-14)
+        # Xu's arccos form is itself ill-conditioned right at the threshold
+        np.testing.assert_allclose(got_h, [K.half_prox(a, tau) for a in ay_h], rtol=1e-10)
+        assert K.branch_root.py_func(ay[0], tau, K.LQ, q, tab) == pytest.approx(got[0], rel=1e-15)
 
 
-def test_warm_started_roots_match_the_closed_forms():
-    """half_root_from == Xu's closed form and lq_root_from == lq_root (rel 1e-10) on
-    random inputs above the threshold, from random warm starts (near, far, unusable)."""
-    rng = np.random.default_rng(11)
-    for _ in range(3000):
-        tau = 10 ** rng.uniform(-3, 1)
-        q = rng.uniform(0.05, 0.95)
-        ay_h = 1.5 * tau ** (2 / 3) * (1 + 10 ** rng.uniform(-6, 2))
-        want_h = K.half_prox(ay_h, tau)
-        beta = (2 * tau * (1 - q)) ** (1 / (2 - q))
-        ay_q = (beta + tau * q * beta ** (q - 1)) * (1 + 10 ** rng.uniform(-6, 2))
-        want_q = K.lq_root(ay_q, tau, q)
-        for rel in (10 ** rng.uniform(-12, 0) * rng.choice([-1, 1]), None):
-            x0h = want_h * (1 + rel) if rel is not None else rng.uniform(-0.1, 1.2) * ay_h
-            x0q = want_q * (1 + rel) if rel is not None else rng.uniform(-0.1, 1.2) * ay_q
-            assert K.half_root_from(ay_h, tau, x0h) == pytest.approx(want_h, rel=1e-10)
-            assert K.lq_root_from(ay_q, tau, q, x0q) == pytest.approx(want_q, rel=1e-10)
-    for args in ((2.0, 0.5, 1.3), (0.7, 0.01, 0.6)):
-        assert K.half_root_from.py_func(*args) == pytest.approx(K.half_root_from(*args), rel=1e-13)
+def test_branch_table_covers_lq_and_half_only():
+    """l1, l0 and CEL0 have no table; q too close to 1 (the fold meets the threshold)
+    falls back to the exact map, and the solvers still agree with prox there."""
+    for code in (K.L1, K.L0, K.CEL0):
+        assert branch_table(code, 0.0).size == 1
+    assert branch_table(K.HALF, 0.0) is branch_table(K.HALF, 0.7)  # q is 1/2 for l1/2
+    assert branch_table(K.LQ, 0.995).size == 1
+    X, D = np.random.default_rng(2).normal(size=(6, 10)), np.eye(10)
+    for q in (0.3, 0.995):  # D = I: one prox step is the exact answer
+        R = sparse_encode(X, D, penalty="lq", q=q, lam=0.4, solver="ista", max_iter=3)
+        np.testing.assert_allclose(R, prox(X, 0.4, "lq", q=q), rtol=3e-14)
+
+
+def test_vectorisable_log_and_exp():
+    """The library-free _log/_exp behind branch_roots, against math.log/math.exp."""
+    rng = np.random.default_rng(4)
+    for x in 10 ** rng.uniform(-300, 300, 2000):
+        assert K._log(x) == pytest.approx(math.log(x), rel=5e-16, abs=1e-300)
+    for y in rng.uniform(-700, 700, 2000):
+        assert K._exp(y) == pytest.approx(math.exp(y), rel=5e-16)
