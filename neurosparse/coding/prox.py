@@ -119,9 +119,9 @@ def _fit_branch_table(q: float, n_segments: int) -> np.ndarray:
 
 def _branch_error(tab: np.ndarray, code: int, q: float) -> float:
     """Largest relative error of :func:`._kernels.branch_root` against
-    :func:`._kernels.lq_root` at ``tau = 1``, from right above the threshold to 1e8 times it."""
-    beta = (2.0 * (1.0 - q)) ** (1.0 / (2.0 - q))
-    t = beta + q * beta ** (q - 1.0)
+    :func:`._kernels.lq_root` at ``tau = 1``, from where the kernels take the nonzero
+    branch (right above the zero threshold) to 1e8 times it."""
+    t = K.zero_threshold(1.0, 1.0, K.LQ, q, 1.0) * K._THR_ABOVE
     ays = np.concatenate([t * (1.0 + np.logspace(-12, 0, 1500)), t * np.logspace(0, 8, 1500)[1:]])
     worst = 0.0
     for ay in ays:
@@ -137,7 +137,7 @@ def branch_table(code: int, q: float) -> np.ndarray:
     Fits 4, 8, ... 64 segments until the table reproduces the exact root
     (:func:`._kernels.lq_root`) to :data:`BRANCH_RTOL` on a check grid; a one-entry array
     (the kernels then use the exact map) for the other penalties, or when no table is
-    accurate enough (``q`` within about 0.01 of 1, where the fold nears the threshold).
+    accurate enough (``q`` within about 0.02 of 1, where the fold nears the threshold).
     Cached per ``q``; read-only.
     """
     if code == K.HALF:
