@@ -1070,17 +1070,41 @@ def cd_par(C, G, R, eta, norms, lam, code, q, positive, max_sweeps, tol, offset,
         )  # fmt: skip
 
 
+#: :func:`spectral_norm` statuses
+NORM_UNCONVERGED = 0
+NORM_CONVERGED = 1
+NORM_ABOVE = 2  # stopped early: the value (a lower bound) reached ``above``
+
+
 @numba.njit(cache=True)
-def spectral_norm(M: np.ndarray, max_steps: int, rtol: float) -> tuple[float, bool]:
+def spectral_norm(
+    M: np.ndarray,
+    max_steps: int,
+    rtol: float,
+    start: np.ndarray,
+    above: float,
+    vec: np.ndarray,
+) -> tuple[float, int]:
     """Largest singular value of ``M`` (``numpy.linalg.norm(M, 2)``), for sparse ``M``.
 
-    Lanczos with full reorthogonalisation on ``M M^T`` or ``M^T M`` (the smaller side),
-    with the products taken through the nonzero entries of ``M`` only (gathered once in
-    compressed rows), from a fixed start vector. Stops when the residual bound
-    ``beta_k |s_k|`` of the top Ritz pair falls under ``rtol`` times its value, the
-    Krylov space is exhausted (``beta_k = 0``: the value is exact) or after
-    ``max_steps`` steps. Ritz values never exceed the largest eigenvalue, so the value
-    is a lower bound that converges to it. Returns ``(value, converged)``.
+    Lanczos with full reorthogonalisation on ``M M^T`` or ``M^T M`` (the smaller side,
+    of dimension ``m = min(M.shape)``), with the products taken through the nonzero
+    entries of ``M`` only (gathered once in compressed rows). Every Ritz value
+    ``theta_k`` of the tridiagonal matrix is a lower bound of ``||M||_2^2`` and they
+    increase to it. The run stops when
+
+    * the residual bound ``beta_k |s_k|`` of the top Ritz pair falls under ``rtol``
+      times its value, or the Krylov space is exhausted (``beta_k = 0``: exact):
+      status :data:`NORM_CONVERGED`;
+    * ``sqrt(theta_k) >= above`` (pass ``inf`` to never stop there): the norm is at
+      least ``above``, status :data:`NORM_ABOVE`, the value returned is that lower bound;
+    * after ``max_steps`` steps: :data:`NORM_UNCONVERGED`.
+
+    ``start`` (length ``m``; any other length, or all zeros, means none) warm-starts the
+    run, e.g. from the top singular vector of a nearby matrix; a fixed vector with
+    entries in every direction is mixed in at 1e-3 of its norm so that no direction of
+    the space is missed. If ``vec`` has length ``m`` it receives the top Ritz vector
+    (unit norm), to warm-start the next run. Returns ``(value, status)``.
     """
     n, k = M.shape
     nnz = 0
@@ -1089,7 +1113,7 @@ def spectral_norm(M: np.ndarray, max_steps: int, rtol: float) -> tuple[float, bo
             if M[i, j] != 0.0:
                 nnz += 1
     if nnz == 0:
-        return 0.0, True
+        return 0.0, NORM_CONVERGED
     indptr = np.zeros(n + 1, dtype=np.int64)
     indices = np.empty(nnz, dtype=np.int64)
     data = np.empty(nnz)
@@ -1104,12 +1128,24 @@ def spectral_norm(M: np.ndarray, max_steps: int, rtol: float) -> tuple[float, bo
     rows_side = n <= k  # Lanczos vectors of length n (M M^T) or k (M^T M)
     dim = n if rows_side else k
     m = min(max_steps, dim)
-    V = np.zeros((m + 1, dim))
+    V = np.empty((m + 1, dim))
     alpha = np.zeros(m)
     beta = np.zeros(m)
-    s = 0.0
+    s_fixed = 0.0
     for j in range(dim):
         V[0, j] = 1.0 + 0.5 * math.sin(1.0 + j)
+        s_fixed += V[0, j] * V[0, j]
+    s_fixed = math.sqrt(s_fixed)
+    s_start = 0.0
+    if start.size == dim:
+        for j in range(dim):
+            s_start += start[j] * start[j]
+        s_start = math.sqrt(s_start)
+    if s_start > 0.0:
+        for j in range(dim):
+            V[0, j] = start[j] / s_start + 1e-3 * V[0, j] / s_fixed
+    s = 0.0
+    for j in range(dim):
         s += V[0, j] * V[0, j]
     s = math.sqrt(s)
     for j in range(dim):
@@ -1118,6 +1154,9 @@ def spectral_norm(M: np.ndarray, max_steps: int, rtol: float) -> tuple[float, bo
     u_k = np.empty(k)
     w = np.empty(dim)
     theta = 0.0
+    status = NORM_UNCONVERGED
+    steps = 0
+    evec = np.zeros(1)
     for it in range(m):
         v = V[it]
         if rows_side:  # w = M (M^T v)
@@ -1160,8 +1199,10 @@ def spectral_norm(M: np.ndarray, max_steps: int, rtol: float) -> tuple[float, bo
             b += w[j] * w[j]
         b = math.sqrt(b)
         beta[it] = b
-        if b > rtol * abs(alpha[0]) and it < m - 1 and it % 4 != 3:
-            for j in range(dim):  # check convergence every 4 steps only (eigh of T)
+        steps = it + 1
+        # the top Ritz pair: at the first steps (warm starts converge there), then every 4
+        if b > rtol * abs(alpha[0]) and it < m - 1 and it >= 3 and it % 4 != 3:
+            for j in range(dim):
                 V[it + 1, j] = w[j] / b
             continue
         T = np.zeros((it + 1, it + 1))
@@ -1172,10 +1213,29 @@ def spectral_norm(M: np.ndarray, max_steps: int, rtol: float) -> tuple[float, bo
                 T[r - 1, r] = beta[r - 1]
         evals, evecs = np.linalg.eigh(T)
         theta = evals[it]
+        evec = evecs[:, it].copy()
         if b <= rtol * theta or b * abs(evecs[it, it]) <= rtol * theta:
-            return math.sqrt(max(theta, 0.0)), True
+            status = NORM_CONVERGED
+            break
+        if math.sqrt(max(theta, 0.0)) >= above:
+            status = NORM_ABOVE
+            break
         if it == m - 1:
+            if m == dim:
+                status = NORM_CONVERGED  # the whole space: exact
             break
         for j in range(dim):
             V[it + 1, j] = w[j] / b
-    return math.sqrt(max(theta, 0.0)), m == dim
+    if vec.size == dim and evec.size == steps:
+        s = 0.0
+        for j in range(dim):
+            t = 0.0
+            for r in range(steps):
+                t += evec[r] * V[r, j]
+            vec[j] = t
+            s += t * t
+        s = math.sqrt(s)
+        if s > 0.0:
+            for j in range(dim):
+                vec[j] /= s
+    return math.sqrt(max(theta, 0.0)), status

@@ -353,6 +353,7 @@ class _IterativeSolver:
         self.C = self.pb.cov
         self.xnorm2 = self.pb.xnorm2 if self.pb.xnorm2 is not None else np.zeros(n)
         self.start(R0)
+        self._warm = None  # the batch rule's warm starts (see _batch_done)
         M = self.monitored()
         prev2 = np.einsum("ij,ij->i", M, M)
         obj = None
@@ -397,29 +398,46 @@ class _IterativeSolver:
         """The batch rule ``||M_t - M_{t-1}||_2 < tol (offset + ||M_{t-1}||_2)`` with the
         matrix (spectral) 2-norm over the batch (``stop="authors-batch"``).
 
-        Decided from cheap bounds when they suffice (the largest row norm is a lower
-        bound of the spectral norm, the Frobenius norm an upper bound), otherwise from
-        the exact spectral norms (:func:`_spectral_norm`, which exploits the sparsity).
+        Exact spectral norms cost tens of Lanczos steps, so the rule is first decided
+        from bounds, which settle every iteration but those near the threshold:
+
+        * ``||M_{t-1}||_2`` lies between its largest row norm and its Frobenius norm, and
+          within ``sum_u ||M_u - M_{u-1}||_F`` (the row norms the iteration reports) of
+          the last exact value;
+        * ``||M_t - M_{t-1}||_2`` lies between its largest row norm and its Frobenius
+          norm, and above every Lanczos Ritz value: its run
+          (:func:`_spectral_norm`, through the nonzero entries) stops as soon as one
+          reaches the threshold, which happens within a few steps when the change is
+          clearly too large, as the run starts from the top singular vector of the
+          previous change.
+
+        Only when those do not decide is the run carried to convergence (relative
+        1e-14) and ``||M_{t-1}||_2`` computed (warm-started the same way).
         """
         tol, off = self.tol, self.offset
-        if np.sqrt(dr2.max()) >= tol * (off + np.sqrt(prev2.sum())):
-            return False
-        if np.sqrt(dr2.sum()) < tol * (off + np.sqrt(prev2.max())):
-            return True
-        new, old = self.monitored(), self.monitored_old()
-        dM = new - old
-        d_lo, d_hi = _norm_bounds(dM)
-        o_lo, o_hi = _norm_bounds(old)
+        d_lo, d_hi = np.sqrt(dr2.max()), np.sqrt(dr2.sum())
+        o_lo, o_hi = np.sqrt(prev2.max()), np.sqrt(prev2.sum())
+        if self._warm is None:  # first test: no top vectors or exact norm yet
+            m = min(self.monitored().shape)
+            self._warm = {"old": np.zeros(m), "change": np.zeros(m), "exact": None, "drift": 0.0}
+        warm = self._warm
+        if warm["exact"] is not None:
+            o_lo = max(o_lo, warm["exact"] - warm["drift"])
+            o_hi = min(o_hi, warm["exact"] + warm["drift"])
+        warm["drift"] += d_hi  # M_t becomes the next test's M_{t-1}
         if d_lo >= tol * (off + o_hi):
             return False
         if d_hi < tol * (off + o_lo):
             return True
-        d = _spectral_norm(dM)
+        new, old = self.monitored(), self.monitored_old()
+        d = _spectral_norm(new - old, warm["change"], above=tol * (off + o_hi))
         if d >= tol * (off + o_hi):
             return False
         if d < tol * (off + o_lo):
             return True
-        return d < tol * (off + _spectral_norm(old))
+        o = _spectral_norm(old, warm["old"])
+        warm["exact"], warm["drift"] = o, d_hi
+        return d < tol * (off + o)
 
     def _objective_of(self, R, C, xnorm2):
         P = self.pb.product(R, np.empty_like(R))
@@ -573,24 +591,21 @@ class _LCA(_IterativeSolver):
 _ITERATIVE = {"ista": _ISTA, "fista": _FISTA, "lca": _LCA}
 
 
-def _norm_bounds(M: np.ndarray) -> tuple[float, float]:
-    """Cheap bounds ``lo <= ||M||_2 <= hi`` of the spectral norm: the largest row and
-    column norms below, ``min(||M||_F, sqrt(||M||_1 ||M||_inf))`` above."""
-    a = np.abs(M)
-    lo = float(np.sqrt(max(np.einsum("ij,ij->i", M, M).max(), np.einsum("ij,ij->j", M, M).max())))
-    hi = min(
-        float(np.sqrt(np.einsum("ij,ij->", M, M))), float(np.sqrt(a.sum(0).max() * a.sum(1).max()))
-    )
-    return lo, hi
-
-
-def _spectral_norm(M: np.ndarray) -> float:
+def _spectral_norm(M: np.ndarray, warm: np.ndarray | None = None, above: float = np.inf) -> float:
     """Largest singular value of ``M`` (``numpy.linalg.norm(M, 2)``), cheaply for sparse
     codes: Lanczos through the nonzero entries (:func:`._kernels.spectral_norm`, relative
-    tolerance 1e-14), or ``numpy.linalg.norm`` if that has not converged in 300 steps."""
+    tolerance 1e-14), or ``numpy.linalg.norm`` if that has not converged in 300 steps.
+
+    ``warm`` (length ``min(M.shape)``) is the start vector, overwritten with the top
+    singular vector found; the run may stop early once the value (a lower bound) reaches
+    ``above``, and then returns that lower bound.
+    """
     M = np.ascontiguousarray(M, dtype=np.float64)
-    value, ok = K.spectral_norm(M, 300, 1e-14)
-    return float(value) if ok else float(np.linalg.norm(M, 2))
+    vec = warm if warm is not None else np.empty(0)
+    value, status = K.spectral_norm(M, 300, 1e-14, vec, above, vec)
+    if status == K.NORM_UNCONVERGED:
+        return float(np.linalg.norm(M, 2))
+    return float(value)
 
 
 def _solve_block(

@@ -369,19 +369,26 @@ def test_zero_threshold_is_the_prox_threshold(code, q, a):
     assert K.zero_threshold(0.5, 0.0, K.HALF, 0.5, 1.0) < 0  # identity map: no shortcut
 
 
-def test_authors_batch_rule():
-    """stop="authors-batch": their rule over the batch with the matrix 2-norm."""
-    X, D = _problem(n_samples=20, seed=13)
-    lam = 0.05 * np.abs(X @ D.T).max()
-    kw = dict(lam=lam, penalty="l0", solver="ista", step=0.05, tol=0.01, max_iter=5000)
+@pytest.mark.parametrize(
+    "penalty, solver, n_samples, tol",
+    [("l0", "ista", 20, 0.01), ("l1/2", "fista", 20, 0.002), ("cel0", "ista", 60, 0.005)],
+)
+def test_authors_batch_rule(penalty, solver, n_samples, tol):
+    """stop="authors-batch": their rule over the batch with the matrix 2-norm, decided at
+    every iteration as numpy's exact norms decide it (bounds and early-stopped Lanczos
+    runs included); 60 samples > 40 atoms runs Lanczos on the atoms' side."""
+    X, D = _problem(n_samples=n_samples, seed=13)
+    lam = 0.05 * np.abs(X @ D.T).max() if penalty != "cel0" else 0.02
+    kw = dict(lam=lam, penalty=penalty, solver=solver, step=0.05, tol=tol, max_iter=5000)
     R, info = sparse_encode(X, D, stop="authors-batch", return_info=True, **kw)
     assert np.all(info.n_iter == info.n_iter[0]) and info.converged.all()
+    assert info.n_iter[0] > 5
     # replay the same iterations and apply the rule with numpy's matrix 2-norm
     t_stop = None
     prev = np.zeros_like(R)
     for t in range(1, kw["max_iter"] + 1):
         r = sparse_encode(X, D, stop="relative", **(kw | dict(tol=0.0, max_iter=t)))
-        if np.linalg.norm(r - prev, 2) / (0.01 + np.linalg.norm(prev, 2)) < 0.01:
+        if np.linalg.norm(r - prev, 2) / (0.01 + np.linalg.norm(prev, 2)) < tol:
             t_stop = t
             break
         prev = r
@@ -432,13 +439,32 @@ def test_sample_by_sample_kernel_parity():
 
 
 def test_spectral_norm_kernel():
-    """Lanczos spectral norm against numpy's SVD and its py_func, sparse and dense."""
+    """Lanczos spectral norm against numpy's SVD and its py_func, sparse and dense; warm
+    starts, the returned top singular vector and the early stop at ``above``."""
     rng = np.random.default_rng(16)
+    E = np.empty(0)
     for shape, fill in (((30, 50), 0.05), ((50, 30), 0.3), ((7, 7), 1.0), ((1, 9), 1.0)):
         M = rng.normal(size=shape) * (rng.random(shape) < fill)
         want = np.linalg.norm(M, 2)
-        got, ok = K.spectral_norm(M, 300, 1e-14)
-        assert ok and got == pytest.approx(want, rel=1e-12)
-        slow, ok_slow = K.spectral_norm.py_func(M, 300, 1e-14)
-        assert ok_slow and slow == pytest.approx(got, rel=1e-12)
-    assert K.spectral_norm(np.zeros((4, 5)), 10, 1e-14) == (0.0, True)
+        vec = np.empty(min(shape))
+        got, status = K.spectral_norm(M, 300, 1e-14, E, np.inf, vec)
+        assert status == K.NORM_CONVERGED and got == pytest.approx(want, rel=1e-12)
+        slow, status_slow = K.spectral_norm.py_func(M, 300, 1e-14, E, np.inf, E)
+        assert status_slow == K.NORM_CONVERGED and slow == pytest.approx(got, rel=1e-12)
+        # vec is the top singular vector of the smaller side
+        side = M @ M.T if shape[0] <= shape[1] else M.T @ M
+        np.testing.assert_allclose(side @ vec, want**2 * vec, atol=1e-9 * want**2)
+        # warm start from it, from a perturbed matrix's vector, and from a vector
+        # orthogonal to it (the fixed start mixed in still finds the top)
+        M2 = M + 1e-3 * rng.normal(size=shape) * (M != 0)
+        ortho = rng.normal(size=vec.size)
+        ortho -= (ortho @ vec) * vec
+        for start, mat in ((vec, M), (vec, M2), (ortho, M)):
+            value, status = K.spectral_norm(mat, 300, 1e-14, start.copy(), np.inf, E)
+            assert status == K.NORM_CONVERGED
+            assert value == pytest.approx(np.linalg.norm(mat, 2), rel=1e-12)
+        # early stop: a lower bound at or above the threshold, never above the norm
+        value, status = K.spectral_norm(M, 300, 1e-14, E, 0.5 * want, E)
+        assert status in (K.NORM_ABOVE, K.NORM_CONVERGED)
+        assert 0.5 * want <= value <= want * (1 + 1e-12)
+    assert K.spectral_norm(np.zeros((4, 5)), 10, 1e-14, E, np.inf, E) == (0.0, K.NORM_CONVERGED)
