@@ -113,7 +113,6 @@ _LN2_HI = 6.93147180369123816490e-01  # ln 2 in two parts (Cody & Waite): n * _L
 _LN2_LO = 1.90821492927058770002e-10
 _SQRT_HALF_BITS = 0x3FE6A09E667F3BCD
 _LOG_SERIES = tuple(2.0 / (2 * k + 1) for k in range(12))  # log m = 2 atanh r = r sum 2 r^2k/(2k+1)
-_EXP_SERIES = tuple(1.0 / math.factorial(k) for k in range(15))
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -134,41 +133,33 @@ def _log(x: float) -> float:
     return fk * _LN2_HI + (fk * _LN2_LO + r * p)
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _exp(y: float) -> float:
-    """``exp(y)`` for ``y`` below about 700, without a library call: ``y = n ln 2 + r``
-    with ``|r| <= ln 2 / 2`` and the Taylor series of ``e^r`` to degree 14, scaled by
-    ``2^n`` through the exponent bits (``n`` clamped at -1022: underflow gives a tiny
-    value instead of 0). Measured within 3e-16 relative of ``math.exp``."""
-    n = math.floor(y * (1.0 / math.log(2.0)) + 0.5)
-    n = n if n > -1022.0 else -1022.0
-    r = (y - n * _LN2_HI) - n * _LN2_LO
-    p = _EXP_SERIES[14]
-    for i in range(13, -1, -1):
-        p = p * r + _EXP_SERIES[i]
-    return p * _from_bits((int(n) + 1023) << 52)
-
-
 #: Degree of the piecewise polynomials of :func:`branch_root`.
-BRANCH_DEG = 8
-#: Header of a :func:`branch_root` table: ``kappa_c``, ``s_lo``, ``1 / h``, segments.
+BRANCH_DEG = 6
+#: Header of a :func:`branch_root` table: fold constant ``kappa_c``, coordinate at the
+#: zero threshold, ``1 / h``, number of segments.
 BRANCH_HEAD = 4
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _kappa(ay: float, tau: float, code: int, q: float) -> float:
-    """``kappa = tau q ay^(q-2)`` of :func:`branch_root` (``tau / (2 ay^(3/2))`` for ``l1/2``)."""
-    if code == HALF:
-        return 0.5 * tau / (ay * math.sqrt(ay))
-    return tau * q * _exp((q - 2.0) * _log(ay))
+def _half_coordinate(ay: float, tau: float, kappa_c: float, lo: float, inv_h: float, top: float):
+    """``l1/2`` table position of ``ay``: ``s = sqrt(kappa_c - kappa)``, ``kappa = tau / (2
+    ay^(3/2))``, as ``i + (u + 1) / 2`` in segment ``i``, clamped to ``[0, top]``."""
+    s = math.sqrt(max(kappa_c - 0.5 * tau / (ay * math.sqrt(ay)), 0.0))
+    return min(max((s - lo) * inv_h, 0.0), top)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _branch_coordinate(kap: float, kappa_c: float, s_lo: float, inv_h: float, top: float) -> float:
-    """Position of ``kappa`` in a :func:`branch_root` table, ``i + (u + 1) / 2`` in
-    segment ``i``, clamped to ``[0, top]``."""
-    s = math.sqrt(max(kappa_c - kap, 0.0))
-    return min(max((s - s_lo) * inv_h, 0.0), top)
+def _lq_coordinate(ay: float, inv_ay_c: float, lo: float, inv_h: float, top: float) -> float:
+    """``lq`` table position of ``ay``: ``rho = sqrt(ln(ay / ay_c))`` (``ay_c`` where
+    ``kappa = kappa_c``), as ``i + (u + 1) / 2`` in segment ``i``, clamped to ``[0, top]``."""
+    rho = math.sqrt(max(_log(ay * inv_ay_c), 0.0))
+    return min(max((rho - lo) * inv_h, 0.0), top)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _inv_fold_point(tau: float, q: float, kappa_c: float) -> float:
+    """``1 / ay_c`` with ``tau q ay_c^(q-2) = kappa_c`` (the fold of the ``lq`` branch)."""
+    return (tau * q / kappa_c) ** (1.0 / (q - 2.0))
 
 
 @numba.njit(inline="always")
@@ -186,24 +177,32 @@ def _branch_value(ay: float, w: float, tab: np.ndarray) -> float:
 @numba.njit(cache=True)
 def branch_root(ay: float, tau: float, code: int, q: float, tab: np.ndarray) -> float:
     """Magnitude of the ``l1/2`` or ``lq`` map of ``ay`` (above the zero threshold), from
-    a table of piecewise polynomials: one power (none for ``l1/2``) and no iteration.
+    a table of piecewise polynomials: no iteration, no library call.
 
     With ``x = ay (1 - eps)`` the nonzero branch ``x + tau q x^(q-1) = ay`` becomes
     ``eps = kappa (1 - eps)^(q-1)`` with ``kappa = tau q ay^(q-2)``: a one-parameter
     family in ``q`` alone. ``kappa`` runs over ``(0, kappa_t]`` (``kappa_t`` at the zero
     threshold) and ``eps(kappa)`` is analytic there, with a fold (square-root branch
-    point, where ``f'(x) = 0``) at ``kappa_c > kappa_t``, so it is smooth in
-    ``s = sqrt(kappa_c - kappa)``. The table (built and checked against :func:`lq_root`
-    by :func:`neurosparse.coding.prox.branch_table`) holds ``kappa_c``, ``s_lo =
-    sqrt(kappa_c - kappa_t)``, ``1 / h`` and the number of segments of width ``h`` in
-    ``s``, then per segment the :data:`BRANCH_DEG` + 1 monomial coefficients (lowest
-    first) of ``1 - eps`` in ``u`` in ``[-1, 1]`` across the segment. ``l1/2`` is
-    ``q = 1/2``: ``kappa = tau / (2 ay^(3/2))``, a square root instead of a power. The
-    power is :func:`_exp` of :func:`_log` (no library call), so that the array version,
-    :func:`branch_roots`, vectorises.
+    point, where ``f'(x) = 0``) at ``kappa_c > kappa_t``. The table (built and checked
+    against :func:`lq_root` by :func:`neurosparse.coding.prox.branch_table`) holds
+    ``kappa_c``, the coordinate at the threshold, ``1 / h`` and the number of segments
+    of width ``h``, then per segment the :data:`BRANCH_DEG` + 1 monomial coefficients
+    (lowest first) of ``1 - eps`` in ``u`` in ``[-1, 1]`` across the segment. The
+    coordinate, in which ``1 - eps`` is smooth up to the fold:
+
+    * ``l1/2`` (``q = 1/2``, ``kappa = tau / (2 ay^(3/2))``): ``s = sqrt(kappa_c - kappa)``,
+      over the bounded ``[s_t, sqrt(kappa_c)]``;
+    * ``lq``: ``rho = sqrt(ln(ay / ay_c))`` with ``ay_c`` the fold point
+      (``kappa = kappa_c e^((q-2) rho^2)``, so ``s`` is analytic in ``rho``): one
+      logarithm (:func:`_log`, no library call, so that :func:`branch_roots`
+      vectorises) instead of a power; the table ends where ``eps < 2^-55`` and clamps
+      beyond.
     """
-    top = tab[3] * (1.0 - 2.0**-52)
-    w = _branch_coordinate(_kappa(ay, tau, code, q), tab[0], tab[1], tab[2], top)
+    kappa_c, lo, inv_h, top = tab[0], tab[1], tab[2], tab[3] * (1.0 - 2.0**-52)
+    if code == HALF:
+        w = _half_coordinate(ay, tau, kappa_c, lo, inv_h, top)
+    else:
+        w = _lq_coordinate(ay, _inv_fold_point(tau, q, kappa_c), lo, inv_h, top)
     return _branch_value(ay, w, tab)
 
 
@@ -212,14 +211,15 @@ def branch_roots(
     a: np.ndarray, m: int, tau: float, code: int, q: float, tab: np.ndarray, w: np.ndarray
 ) -> None:
     """:func:`branch_root` of ``a[:m]`` in place, in two loops: the table coordinates
-    (the powers; this loop vectorises), then the polynomials (table lookups)."""
-    kappa_c, s_lo, inv_h, top = tab[0], tab[1], tab[2], tab[3] * (1.0 - 2.0**-52)
+    (this loop vectorises), then the polynomials (table lookups)."""
+    kappa_c, lo, inv_h, top = tab[0], tab[1], tab[2], tab[3] * (1.0 - 2.0**-52)
     if code == HALF:  # one loop per penalty, no table read inside: both vectorise
         for u in range(m):
-            w[u] = _branch_coordinate(_kappa(a[u], tau, HALF, q), kappa_c, s_lo, inv_h, top)
+            w[u] = _half_coordinate(a[u], tau, kappa_c, lo, inv_h, top)
     else:
+        inv_ay_c = _inv_fold_point(tau, q, kappa_c)
         for u in range(m):
-            w[u] = _branch_coordinate(_kappa(a[u], tau, LQ, q), kappa_c, s_lo, inv_h, top)
+            w[u] = _lq_coordinate(a[u], inv_ay_c, lo, inv_h, top)
     for u in range(m):
         a[u] = _branch_value(a[u], w[u], tab)
 

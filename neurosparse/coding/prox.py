@@ -95,19 +95,27 @@ def _branch_constants(q: float) -> tuple[float, float]:
     return kappa_t, kappa_c
 
 
-def _fit_branch_table(q: float, n_segments: int) -> np.ndarray:
-    """Interpolate ``1 - eps`` at Chebyshev points of each segment in ``s`` (see
-    :func:`._kernels.branch_root`), from exact roots at ``tau = 1``."""
+def _fit_branch_table(code: int, q: float, n_segments: int) -> np.ndarray:
+    """Interpolate ``1 - eps`` at Chebyshev points of each segment of the table's
+    coordinate (``s`` for ``l1/2``, ``rho`` for ``lq``: see :func:`._kernels.branch_root`),
+    from exact roots at ``tau = 1``."""
     deg = K.BRANCH_DEG
     kappa_t, kappa_c = _branch_constants(q)
-    s_lo, s_hi = math.sqrt(kappa_c - kappa_t), math.sqrt(kappa_c)
-    h = (s_hi - s_lo) / n_segments
+    if code == K.HALF:
+        lo, hi = math.sqrt(kappa_c - kappa_t), math.sqrt(kappa_c)
+    else:  # ln(ay / ay_c) = ln(kappa / kappa_c) / (q - 2); the end: eps ~ kappa < 2^-55
+        lo = math.sqrt(math.log(kappa_t / kappa_c) / (q - 2.0))
+        hi = math.sqrt((math.log(kappa_c) + 55.0 * math.log(2.0)) / (2.0 - q))
+    h = (hi - lo) / n_segments
     nodes = np.cos(np.pi * (np.arange(deg + 1) + 0.5) / (deg + 1))
     tab = np.empty(K.BRANCH_HEAD + n_segments * (deg + 1))
-    tab[: K.BRANCH_HEAD] = kappa_c, s_lo, 1.0 / h, n_segments
+    tab[: K.BRANCH_HEAD] = kappa_c, lo, 1.0 / h, n_segments
     for i in range(n_segments):
-        s = s_lo + (i + 0.5 * (nodes + 1.0)) * h
-        ay = ((kappa_c - s * s) / q) ** (1.0 / (q - 2.0))
+        x = lo + (i + 0.5 * (nodes + 1.0)) * h
+        if code == K.HALF:
+            ay = ((kappa_c - x * x) / q) ** (1.0 / (q - 2.0))
+        else:
+            ay = (kappa_c / q) ** (1.0 / (q - 2.0)) * np.exp(x * x)
         one_minus_eps = np.array([K.lq_root(a, 1.0, q) for a in ay]) / ay
         mono = np.polynomial.chebyshev.cheb2poly(
             np.polynomial.chebyshev.chebfit(nodes, one_minus_eps, deg)
@@ -134,10 +142,11 @@ def _branch_error(tab: np.ndarray, code: int, q: float) -> float:
 def branch_table(code: int, q: float) -> np.ndarray:
     """The table of :func:`._kernels.branch_root` for penalty ``code`` (``l1/2``, ``lq``).
 
-    Fits 4, 8, ... 64 segments until the table reproduces the exact root
+    Fits 4, 8, ... 256 segments until the table reproduces the exact root
     (:func:`._kernels.lq_root`) to :data:`BRANCH_RTOL` on a check grid; a one-entry array
     (the kernels then use the exact map) for the other penalties, or when no table is
-    accurate enough (``q`` within about 0.02 of 1, where the fold nears the threshold).
+    accurate enough (``q`` above about 0.94: the fold nears the threshold, and rounding in
+    the coordinate alone costs about 1e-14).
     Cached per ``q``; read-only.
     """
     if code == K.HALF:
@@ -149,8 +158,8 @@ def branch_table(code: int, q: float) -> np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def _cached_branch_table(code: int, q: float) -> np.ndarray:
-    for n_segments in (4, 8, 16, 32, 64):
-        tab = _fit_branch_table(q, n_segments)
+    for n_segments in (4, 8, 16, 32, 64, 128, 256):
+        tab = _fit_branch_table(code, q, n_segments)
         if _branch_error(tab, code, q) <= BRANCH_RTOL:
             tab.flags.writeable = False
             return tab

@@ -243,7 +243,7 @@ def test_branch_root_matches_the_exact_root():
     rng = np.random.default_rng(11)
     for _ in range(40):
         tau = 10 ** rng.uniform(-4, 2)
-        q = rng.uniform(0.02, 0.95)
+        q = rng.uniform(0.02, 0.93)
         beta = (2 * tau * (1 - q)) ** (1 / (2 - q))
         t = beta + tau * q * beta ** (q - 1)
         ay = t * (1 + 10 ** rng.uniform(-12, 8, 60))
@@ -271,17 +271,17 @@ def test_branch_table_covers_lq_and_half_only():
     for code in (K.L1, K.L0, K.CEL0):
         assert branch_table(code, 0.0).size == 1
     assert branch_table(K.HALF, 0.0) is branch_table(K.HALF, 0.7)  # q is 1/2 for l1/2
-    assert branch_table(K.LQ, 0.995).size == 1
+    assert branch_table(K.LQ, 0.96).size == 1 and branch_table(K.LQ, 0.995).size == 1
     X, D = np.random.default_rng(2).normal(size=(6, 10)), np.eye(10)
     for q in (0.3, 0.995):  # D = I: one prox step is the exact answer
         R = sparse_encode(X, D, penalty="lq", q=q, lam=0.4, solver="ista", max_iter=3)
         np.testing.assert_allclose(R, prox(X, 0.4, "lq", q=q), rtol=3e-14)
 
 
-def test_vectorisable_log_and_exp():
-    """The library-free _log/_exp behind branch_roots, against math.log/math.exp."""
+def test_vectorisable_log():
+    """The library-free _log behind branch_roots, against math.log."""
     rng = np.random.default_rng(4)
     for x in 10 ** rng.uniform(-300, 300, 2000):
         assert K._log(x) == pytest.approx(math.log(x), rel=5e-16, abs=1e-300)
-    for y in rng.uniform(-700, 700, 2000):
-        assert K._exp(y) == pytest.approx(math.exp(y), rel=5e-16)
+    for x in 1.0 + 10 ** rng.uniform(-15, 0, 2000):  # ln(ay / ay_c) near the fold
+        assert K._log(x) == pytest.approx(math.log(x), rel=5e-16)
