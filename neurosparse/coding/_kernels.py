@@ -541,7 +541,8 @@ def forward_backward_rows(
     ``Y_new = Z + beta (Z - Z_old)`` (momentum step; ISTA passes ``beta = 0``)
     and per row ``stats[i] = (||Z_i - Z_old_i||^2, ||Z_i||^2, nnz(Y_new_i))`` (the
     stopping test's norms and the sparsity that picks the next product). ``Y_new`` may
-    alias ``Y`` or ``P``; ``Z`` must not alias ``Z_old``.
+    alias ``Y`` or ``P``, ``Z`` may alias ``P`` (each entry is read before it is written);
+    ``Z`` must not alias ``Z_old``.
     """
     defer = np.empty(Y.shape[1], dtype=np.int64)
     buf = np.empty((2, Y.shape[1] + 8))
@@ -780,6 +781,35 @@ def forward_backward_par(
         forward_backward_rows(
             Y, P, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z, Y_new, stats,
             b * n // n_blocks, (b + 1) * n // n_blocks,
+        )  # fmt: skip
+
+
+@numba.njit(parallel=True)
+def forward_backward_dense_par(
+    Y, G, D, Dt, factored, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z,
+    Y_new, stats, block,
+):  # fmt: skip
+    """:func:`forward_backward_rows` with the dense product fused in: per block of
+    ``block`` rows, in parallel, ``P_b = Y_b G`` (or ``(Y_b D) D^T`` with ``Dt = D^T``
+    contiguous, when ``factored``) by BLAS into block-sized scratch, then the pass over
+    the block while ``P_b`` and ``Y_b`` are still in cache: the product never goes
+    through memory, and the pass runs on all threads. Call with BLAS limited to one
+    thread (each block's product runs on its own Numba thread)."""
+    n, k = Y.shape
+    n_blocks = (n + block - 1) // block
+    for b in prange(n_blocks):
+        lo = b * block
+        hi = min(n, lo + block)
+        P = np.empty((hi - lo, k))
+        if factored:
+            T = np.empty((hi - lo, D.shape[1]))
+            np.dot(Y[lo:hi], D, T)
+            np.dot(T, Dt, P)
+        else:
+            np.dot(Y[lo:hi], G, P)
+        forward_backward_rows(
+            Y[lo:hi], P, C[lo:hi], Z_old[lo:hi], eta, lam, code, q, tab, norms, thr, positive,
+            beta, Z[lo:hi], Y_new[lo:hi], stats[lo:hi], 0, hi - lo,
         )  # fmt: skip
 
 

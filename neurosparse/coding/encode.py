@@ -117,11 +117,30 @@ _PARALLEL_MIN_SOLVE = 1 << 14
 #: machine, where a waiting thread can lose a whole scheduler slice).
 _PARALLEL_MIN_WORK = 1 << 21
 
-#: The same right after a multithreaded BLAS product (the dense path): BLAS's threads
-#: keep spinning for a while after the product and compete with Numba's, so the pass,
-#: which is memory-bound, runs serially unless it is very large (measured on 2 cores:
-#: serial 1.57x the product, parallel 1.85x, see ``benchmarks/coding_iteration_cost.py``).
-_PARALLEL_MIN_WORK_AFTER_BLAS = 1 << 24
+#: Dense products of at least this many multiply-adds run fused with the ISTA/FISTA
+#: pass, block by block of rows on Numba's threads with BLAS on one thread each
+#: (:func:`._kernels.forward_backward_dense_par`): the product never goes through
+#: memory and the pass runs in parallel (a multithreaded BLAS product followed by a
+#: parallel pass is slower than with a serial one, as BLAS's threads keep spinning after
+#: the product). Measured on 2 cores, 4096 x 512 (1024) atoms: iteration / BLAS product
+#: 1.27 (1.23) fused, 1.53 (1.53) unfused; see ``benchmarks/coding_iteration_cost.py``.
+_FUSED_MIN_FLOPS = 1 << 22
+
+#: Rows per block of the fused product and pass (at most: at least 4 blocks per thread).
+_FUSED_BLOCK = 256
+
+_BLAS_CONTROL = None
+
+
+def _one_blas_thread():
+    """Context manager limiting every loaded BLAS to one thread (threadpoolctl)."""
+    global _BLAS_CONTROL
+    if _BLAS_CONTROL is None:
+        import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba's np.dot calls)
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROL = ThreadpoolController()
+    return _BLAS_CONTROL.limit(limits=1, user_api="blas")
 
 
 class EncodeInfo(NamedTuple):
@@ -245,6 +264,18 @@ class _Problem:
         self.xnorm2 = xnorm2
         n_atoms = gram.shape[0]
         self.factored = dictionary is not None and n_atoms > 2 * dictionary.shape[1]
+        self._factors = None
+
+    def factors(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(D, D^T)``, both C-contiguous, for the fused kernel's factored product (the
+        Gram matrix twice, unused, when the product goes through it)."""
+        if self._factors is None:
+            if self.factored:
+                D = np.ascontiguousarray(self.dictionary, dtype=np.float64)
+                self._factors = (D, np.ascontiguousarray(D.T))
+            else:
+                self._factors = (self.gram, self.gram)
+        return self._factors
 
     def dense_flops(self, n_rows: int) -> int:
         """Multiply-adds of the BLAS product for ``n_rows`` rows."""
@@ -468,15 +499,22 @@ class _ISTA(_IterativeSolver):
         self.stats = np.empty((R0.shape[0], 3))
 
     def gradient_step(self):
-        self.sparse = self.pb.use_sparse(self.nnz, self.Y.shape[0])
-        if not self.sparse:
+        n = self.Y.shape[0]
+        self.sparse = self.pb.use_sparse(self.nnz, n)
+        self.fused = not self.sparse and self.pb.dense_flops(n) >= _FUSED_MIN_FLOPS
+        if not self.sparse and not self.fused:  # (the fused pass takes the product itself)
             self.P = self.pb.product(self.Y, self.P, self.nnz)
 
     def prox_step(self):
         st = self.stats
+        # the new iterate goes to the spare buffer, or, after a BLAS product, over the
+        # product itself (read at the same entry just before: its cache lines are already
+        # loaded, where a separate output costs one more pass over memory)
+        unfused_dense = not self.sparse and not self.fused
+        out = self.P if unfused_dense else self.Z_new
         args = (
             self.C, self.Z, self.step, self.lam, self.code, self.q, self.tab, self.norms,
-            self.thr, self.positive, self.beta, self.Z_new, self.Y, st,
+            self.thr, self.positive, self.beta, out, self.Y, st,
         )  # fmt: skip
         if self.sparse:
             work = self.nnz * self.Y.shape[1] + self.Y.size
@@ -484,12 +522,20 @@ class _ISTA(_IterativeSolver):
                 K.forward_backward_sparse_rows, K.forward_backward_sparse_par, st.shape[0],
                 work, self.Y, self.pb.gram, *args, min_work=_PARALLEL_MIN_WORK,
             )  # fmt: skip
+        elif self.fused:
+            n, threads = st.shape[0], numba.get_num_threads()
+            block = max(8, min(_FUSED_BLOCK, -(-n // (4 * threads))))
+            D, Dt = self.pb.factors()
+            with _one_blas_thread():
+                K.forward_backward_dense_par(
+                    self.Y, self.pb.gram, D, Dt, self.pb.factored, *args, block
+                )
+        else:  # small: the pass runs serially
+            K.forward_backward_rows(self.Y, self.P, *args, 0, st.shape[0])
+        if unfused_dense:
+            self.Z, self.Z_new, self.P = self.P, self.Z, self.Z_new
         else:
-            _run_rows(
-                K.forward_backward_rows, K.forward_backward_par, st.shape[0], self.Y.size,
-                self.Y, self.P, *args, min_work=_PARALLEL_MIN_WORK_AFTER_BLAS,
-            )  # fmt: skip
-        self.Z, self.Z_new = self.Z_new, self.Z
+            self.Z, self.Z_new = self.Z_new, self.Z
         self.nnz = float(st[:, 2].sum())
         return st[:, 0].copy(), st[:, 1].copy()
 

@@ -400,6 +400,55 @@ def test_authors_batch_rule(penalty, solver, n_samples, tol):
         sparse_encode(X, D, lam=lam, stop="authors-batch")
 
 
+def test_fused_dense_pass(monkeypatch):
+    """forward_backward_dense_par (product fused into the pass, block by block) against
+    the BLAS product followed by forward_backward_rows, through the Gram matrix and
+    through the dictionary; and sparse_encode with and without fusion."""
+    from neurosparse.coding import encode
+
+    rng = np.random.default_rng(21)
+    for n_atoms, factored in ((48, False), (160, True)):
+        D = rng.normal(size=(n_atoms, 32))
+        D /= np.linalg.norm(D, axis=1, keepdims=True)
+        G, n = D @ D.T, 50
+        Y = rng.normal(size=(n, n_atoms)) * (rng.random((n, n_atoms)) < 0.5)
+        C, Z_old = rng.normal(size=(n, n_atoms)), rng.normal(size=(n, n_atoms))
+        for code, q in ((K.L1, 0.0), (K.LQ, 0.3), (K.CEL0, 0.0)):
+            thr, norms = np.empty(n_atoms), np.ones(n_atoms)
+            K.zero_thresholds(np.full(n_atoms, 0.05), 0.5, code, q, norms, thr)
+            common = (0.05, 0.5, code, q, branch_table(code, q), norms, thr, False, 0.3)
+            want_Z, want_Y, want_st = np.empty_like(Y), Y.copy(), np.empty((n, 3))
+            K.forward_backward_rows(want_Y, want_Y @ G, C, Z_old, *common, want_Z, want_Y,
+                                    want_st, 0, n)  # fmt: skip
+            Z, Yw, st = np.empty_like(Y), Y.copy(), np.empty((n, 3))
+            with encode._one_blas_thread():
+                K.forward_backward_dense_par(Yw, G, D, np.ascontiguousarray(D.T), factored, C,
+                                             Z_old, *common, Z, Yw, st, 7)  # fmt: skip
+            np.testing.assert_allclose(Z, want_Z, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(Yw, want_Y, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(st, want_st, rtol=1e-10, atol=1e-12)
+    X, D = _problem(n_samples=300, n_atoms=96, n_features=40, seed=22)
+    for penalty in ("l1", "l1/2", "cel0"):
+        lam = 0.02 * np.abs(X @ D.T).max() if penalty == "l1" else 0.01
+        kw = dict(lam=lam, penalty=penalty, solver="fista", tol=1e-7, max_iter=500)
+        monkeypatch.setattr(encode, "_SPARSE_COST", 1e30)  # dense products throughout
+        monkeypatch.setattr(encode, "_FUSED_MIN_FLOPS", 1e30)
+        unfused = sparse_encode(X, D, **kw)
+        calls = []
+        fused_kernel = K.forward_backward_dense_par
+
+        def counted(*a, calls=calls, kernel=fused_kernel):
+            calls.append(1)
+            return kernel(*a)
+
+        monkeypatch.setattr(K, "forward_backward_dense_par", counted)
+        monkeypatch.setattr(encode, "_FUSED_MIN_FLOPS", 0)
+        fused = sparse_encode(X, D, **kw)
+        monkeypatch.setattr(K, "forward_backward_dense_par", fused_kernel)
+        assert len(calls) > 10
+        np.testing.assert_allclose(fused, unfused, rtol=1e-7, atol=1e-9)
+
+
 def test_sample_by_sample_kernel_parity():
     """ista_sparse_rows: against its py_func, the parallel driver, and the batched loop."""
     X, D = _problem(n_samples=6, n_atoms=30, n_features=12, seed=14)
