@@ -670,10 +670,11 @@ def _solve_block(
             np.ascontiguousarray(cov), gram, R, eta, a, lam, code, q, positive, max_iter,
             tol, offset, n_iter, converged,
         )  # fmt: skip
-        if numba.get_num_threads() > 1 and n > 1 and n * gram.size >= 1 << 16:
-            K.cd_par(*args)
-        else:
-            K.cd_rows(*args, 0, n)
+        with _one_blas_thread():  # the l1 Newton steps' LAPACK Cholesky, per sample
+            if numba.get_num_threads() > 1 and n > 1 and n * gram.size >= 1 << 16:
+                K.cd_par(*args)
+            else:
+                K.cd_rows(*args, 0, n)
         history = np.empty(0)
         if track:
             pb = _Problem(cov, gram, dictionary, xnorm2)

@@ -400,6 +400,21 @@ def test_authors_batch_rule(penalty, solver, n_samples, tol):
         sparse_encode(X, D, lam=lam, stop="authors-batch")
 
 
+def test_cholesky_solve():
+    """The l1 Newton step's solver: SPD systems to rounding error; False (not an
+    exception) for indefinite and singular matrices."""
+    rng = np.random.default_rng(23)
+    for n in (1, 5, 40):
+        B = rng.normal(size=(n, 2 * n))
+        A, b, x = B @ B.T, rng.normal(size=n), np.empty(n)
+        assert K.cholesky_solve(A, b, x)
+        np.testing.assert_allclose(A @ x, b, atol=1e-10 * np.abs(b).max())
+    x = np.empty(3)
+    assert not K.cholesky_solve(np.diag([1.0, -1.0, 2.0]), np.ones(3), x)
+    v = rng.normal(size=(3, 1))
+    assert not K.cholesky_solve(v @ v.T, np.ones(3), x)  # rank one
+
+
 def test_fused_dense_pass(monkeypatch):
     """forward_backward_dense_par (product fused into the pass, block by block) against
     the BLAS product followed by forward_backward_rows, through the Gram matrix and
