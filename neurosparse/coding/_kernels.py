@@ -965,11 +965,13 @@ def _cd_one(
     Gram block gathered once), until they settle, then a full sweep again. It stops
     after a full sweep with ``||r_new - r_old|| <= tol (offset + ||r_old||)``.
 
-    For ``l1`` the active-set phase tries a Newton step every few sweeps and at its end
-    (:func:`_newton_l1`): the exact minimiser on the current sign pattern, or the move
-    towards it up to the first sign change; the next full sweep checks the optimality
-    of the other atoms. Once the active set and signs are right this lands on the
-    solution to rounding error.
+    For ``l1`` the active-set phase tries a Newton step (:func:`_newton_l1`: the exact
+    minimiser on the current sign pattern, or the move towards it up to the first sign
+    change) every :data:`_NEWTON_EVERY` sweeps, and at its end if its sweeps cost at
+    least as many multiply-adds as the step (``m^2 (m / 3 + 1)`` for ``m`` active atoms):
+    a phase that a loose tolerance ends in a few cheap sweeps is not worth the step.
+    The next full sweep checks the optimality of the other atoms. Once the active set
+    and signs are right the step lands on the solution to rounding error.
     """
     k = c.shape[0]
     for j in range(k):
@@ -1015,6 +1017,8 @@ def _cd_one(
                 GA[a_i, b_i] = G[ja, active[b_i]]
         inner = 0
         newton = False
+        spent = 0.0
+        newton_cost = n_active * n_active * (n_active / 3.0 + 1.0)
         while sweeps < max_sweeps:
             dr2 = 0.0
             r2_old = 0.0
@@ -1023,12 +1027,14 @@ def _cd_one(
                 old = r[j]
                 r2_old += old * old
                 new = prox_scalar(old + gA[a_i] * eta[j], eta[j], lam, code, q, norms[j], positive)
+                spent += 1.0
                 if new != old:
                     delta = new - old
                     r[j] = new
                     for b_i in range(n_active):
                         gA[b_i] -= delta * GA[a_i, b_i]
                     dr2 += delta * delta
+                    spent += n_active
             sweeps += 1
             inner += 1
             if math.sqrt(dr2) <= tol * (offset + math.sqrt(r2_old)):
@@ -1037,7 +1043,7 @@ def _cd_one(
                 newton = _newton_l1(GA, c, r, active, n_active, lam)
                 if newton:
                     break
-        if code == L1 and not newton:
+        if code == L1 and not newton and spent >= newton_cost:
             _newton_l1(GA, c, r, active, n_active, lam)
         # bring the full gradient up to date with the active atoms' changes
         for a_i in range(n_active):
