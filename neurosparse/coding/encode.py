@@ -43,7 +43,9 @@ Numba pass over memory), then the stopping test; they differ only in their steps
 Sparse codes are exploited: the product ``r G`` only needs the rows of ``G`` of the
 nonzero codes (``n_active x n_atoms`` work per sample instead of ``n_atoms^2``), so when
 a block is sparse enough (cost model :data:`_SPARSE_COST`) ISTA/FISTA form it row by row
-inside the fused pass, and LCA's product does the same; dense blocks use BLAS. Once
+inside the fused pass, and LCA's product does the same; dense blocks use BLAS (for
+ISTA/FISTA, large ones block by block of rows inside the same parallel pass, so that the
+product never goes through memory: :data:`_FUSED_MIN_FLOPS`). Once
 ISTA/FISTA codes are sparse and no per-iteration record is asked for
 (``return_info=False``) and the rule is per sample, the remaining iterations of every
 sample run in one Numba call, sample by sample (same arithmetic, no per-iteration
@@ -123,7 +125,7 @@ _PARALLEL_MIN_WORK = 1 << 21
 #: memory and the pass runs in parallel (a multithreaded BLAS product followed by a
 #: parallel pass is slower than with a serial one, as BLAS's threads keep spinning after
 #: the product). Measured on 2 cores, 4096 x 512 (1024) atoms: iteration / BLAS product
-#: 1.27 (1.23) fused, 1.53 (1.53) unfused; see ``benchmarks/coding_iteration_cost.py``.
+#: 1.30 (1.39) fused, 1.53-1.66 (1.43-1.53) unfused; ``benchmarks/coding_iteration_cost.py``.
 _FUSED_MIN_FLOPS = 1 << 22
 
 #: Rows per block of the fused product and pass (at most: at least 4 blocks per thread).
@@ -319,7 +321,8 @@ class _IterativeSolver:
     """Template of ISTA, FISTA and LCA: the shared loop over iterations.
 
     Subclasses define :meth:`start` (state from the initial codes), :meth:`gradient_step`
-    (the BLAS product at the current point), :meth:`prox_step` (the thresholding, with
+    (the product at the current point, unless the prox step's pass forms it),
+    :meth:`prox_step` (the thresholding, with
     the momentum step fused in the same Numba pass; it returns the squared change and
     the squared norm of each sample's :meth:`monitored` array: the codes, or the LCA's
     membrane state) and
@@ -480,7 +483,8 @@ class _ISTA(_IterativeSolver):
 
     Each iteration is one fused Numba pass per row: the product ``Y_i G`` (from the
     nonzero entries of ``Y_i`` when the block is sparse, see :meth:`_Problem.use_sparse`,
-    else one BLAS product for the block beforehand), the prox step (entries under the
+    else by BLAS, per block of rows inside the pass when large, beforehand for small
+    problems), the prox step (entries under the
     penalty's zero threshold skip the map), the momentum step and the norms of the
     stopping test.
     """
