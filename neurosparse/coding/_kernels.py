@@ -140,20 +140,26 @@ BRANCH_DEG = 6
 BRANCH_HEAD = 4
 
 
+@numba.njit(inline="always")
+def _table_position(x: float, lo: float, inv_h: float, top: float) -> float:
+    """Coordinate ``x`` as ``i + (u + 1) / 2`` in segment ``i`` of a :func:`branch_root`
+    table starting at ``lo`` with segments ``1 / inv_h`` wide, clamped to ``[0, top]``."""
+    return min(max((x - lo) * inv_h, 0.0), top)
+
+
 @numba.njit(inline="always", error_model="numpy")
 def _half_coordinate(ay: float, tau: float, kappa_c: float, lo: float, inv_h: float, top: float):
-    """``l1/2`` table position of ``ay``: ``s = sqrt(kappa_c - kappa)``, ``kappa = tau / (2
-    ay^(3/2))``, as ``i + (u + 1) / 2`` in segment ``i``, clamped to ``[0, top]``."""
-    s = math.sqrt(max(kappa_c - 0.5 * tau / (ay * math.sqrt(ay)), 0.0))
-    return min(max((s - lo) * inv_h, 0.0), top)
+    """``l1/2`` table position (:func:`_table_position`) of ``ay``: ``s = sqrt(kappa_c -
+    kappa)``, ``kappa = tau / (2 ay^(3/2))``."""
+    return _table_position(math.sqrt(max(kappa_c - 0.5 * tau / (ay * math.sqrt(ay)), 0.0)),
+                           lo, inv_h, top)  # fmt: skip
 
 
 @numba.njit(inline="always", error_model="numpy")
 def _lq_coordinate(ay: float, inv_ay_c: float, lo: float, inv_h: float, top: float) -> float:
-    """``lq`` table position of ``ay``: ``rho = sqrt(ln(ay / ay_c))`` (``ay_c`` where
-    ``kappa = kappa_c``), as ``i + (u + 1) / 2`` in segment ``i``, clamped to ``[0, top]``."""
-    rho = math.sqrt(max(_log(ay * inv_ay_c), 0.0))
-    return min(max((rho - lo) * inv_h, 0.0), top)
+    """``lq`` table position (:func:`_table_position`) of ``ay``: ``rho = sqrt(ln(ay /
+    ay_c))`` (``ay_c`` where ``kappa = kappa_c``)."""
+    return _table_position(math.sqrt(max(_log(ay * inv_ay_c), 0.0)), lo, inv_h, top)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -177,7 +183,8 @@ def _branch_value(ay: float, w: float, tab: np.ndarray) -> float:
 @numba.njit(cache=True)
 def branch_root(ay: float, tau: float, code: int, q: float, tab: np.ndarray) -> float:
     """Magnitude of the ``l1/2`` or ``lq`` map of ``ay`` (above the zero threshold), from
-    a table of piecewise polynomials: no iteration, no library call.
+    a table of piecewise polynomials: no iteration, and no library call per root (``lq``
+    computes the fold point ``ay_c`` of ``tau``, one power, once per call).
 
     With ``x = ay (1 - eps)`` the nonzero branch ``x + tau q x^(q-1) = ay`` becomes
     ``eps = kappa (1 - eps)^(q-1)`` with ``kappa = tau q ay^(q-2)``: a one-parameter
@@ -541,8 +548,7 @@ def forward_backward_rows(
     ``Y_new = Z + beta (Z - Z_old)`` (momentum step; ISTA passes ``beta = 0``)
     and per row ``stats[i] = (||Z_i - Z_old_i||^2, ||Z_i||^2, nnz(Y_new_i))`` (the
     stopping test's norms and the sparsity that picks the next product). ``Y_new`` may
-    alias ``Y`` or ``P``, ``Z`` may alias ``P`` (each entry is read before it is written);
-    ``Z`` must not alias ``Z_old``.
+    alias ``Y`` or ``P``; ``Z`` must not alias ``Z_old``.
     """
     defer = np.empty(Y.shape[1], dtype=np.int64)
     buf = np.empty((2, Y.shape[1] + 8))
@@ -768,20 +774,6 @@ def penalty_rows_par(R, lam, code, q, norms, out, n_blocks):
     n = R.shape[0]
     for b in prange(n_blocks):
         penalty_rows(R, lam, code, q, norms, out, b * n // n_blocks, (b + 1) * n // n_blocks)
-
-
-@numba.njit(parallel=True)
-def forward_backward_par(
-    Y, P, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z, Y_new, stats,
-    n_blocks,
-):  # fmt: skip
-    """:func:`forward_backward_rows` over all rows, ``n_blocks`` blocks in parallel."""
-    n = Y.shape[0]
-    for b in prange(n_blocks):
-        forward_backward_rows(
-            Y, P, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z, Y_new, stats,
-            b * n // n_blocks, (b + 1) * n // n_blocks,
-        )  # fmt: skip
 
 
 @numba.njit(parallel=True)

@@ -511,14 +511,9 @@ class _ISTA(_IterativeSolver):
 
     def prox_step(self):
         st = self.stats
-        # the new iterate goes to the spare buffer, or, after a BLAS product, over the
-        # product itself (read at the same entry just before: its cache lines are already
-        # loaded, where a separate output costs one more pass over memory)
-        unfused_dense = not self.sparse and not self.fused
-        out = self.P if unfused_dense else self.Z_new
         args = (
             self.C, self.Z, self.step, self.lam, self.code, self.q, self.tab, self.norms,
-            self.thr, self.positive, self.beta, out, self.Y, st,
+            self.thr, self.positive, self.beta, self.Z_new, self.Y, st,
         )  # fmt: skip
         if self.sparse:
             work = self.nnz * self.Y.shape[1] + self.Y.size
@@ -536,10 +531,7 @@ class _ISTA(_IterativeSolver):
                 )
         else:  # small: the pass runs serially
             K.forward_backward_rows(self.Y, self.P, *args, 0, st.shape[0])
-        if unfused_dense:
-            self.Z, self.Z_new, self.P = self.P, self.Z, self.Z_new
-        else:
-            self.Z, self.Z_new = self.Z_new, self.Z
+        self.Z, self.Z_new = self.Z_new, self.Z
         self.nnz = float(st[:, 2].sum())
         return st[:, 0].copy(), st[:, 1].copy()
 
