@@ -95,11 +95,10 @@ def _branch_constants(q: float) -> tuple[float, float]:
     return kappa_t, kappa_c
 
 
-def _fit_branch_table(code: int, q: float, n_segments: int) -> np.ndarray:
+def _fit_branch_table(code: int, q: float, n_segments: int, deg: int) -> np.ndarray:
     """Interpolate ``1 - eps`` at Chebyshev points of each segment of the table's
     coordinate (``s`` for ``l1/2``, ``rho`` for ``lq``: see :func:`._kernels.branch_root`),
     from exact roots at ``tau = 1``."""
-    deg = K.BRANCH_DEG
     kappa_t, kappa_c = _branch_constants(q)
     if code == K.HALF:
         lo, hi = math.sqrt(kappa_c - kappa_t), math.sqrt(kappa_c)
@@ -142,8 +141,10 @@ def _branch_error(tab: np.ndarray, code: int, q: float) -> float:
 def branch_table(code: int, q: float) -> np.ndarray:
     """The table of :func:`._kernels.branch_root` for penalty ``code`` (``l1/2``, ``lq``).
 
-    Fits 4, 8, ... 256 segments until the table reproduces the exact root
-    (:func:`._kernels.lq_root`) to :data:`BRANCH_RTOL` on a check grid; a one-entry array
+    ``l1/2``: one polynomial of degree :data:`._kernels.HALF_DEG`; ``lq``: 4, 8, ... 256
+    segments of degree :data:`._kernels.BRANCH_DEG`, as many as it takes to reproduce the
+    exact root (:func:`._kernels.lq_root`) to :data:`BRANCH_RTOL` on a check grid (the
+    ``l1/2`` table is checked the same way); a one-entry array
     (the kernels then use the exact map) for the other penalties, or when no table is
     accurate enough (``q`` above about 0.94: the fold nears the threshold, and rounding in
     the coordinate alone costs about 1e-14).
@@ -158,8 +159,12 @@ def branch_table(code: int, q: float) -> np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def _cached_branch_table(code: int, q: float) -> np.ndarray:
-    for n_segments in (4, 8, 16, 32, 64, 128, 256):
-        tab = _fit_branch_table(code, q, n_segments)
+    if code == K.HALF:
+        tries = [(1, K.HALF_DEG)]
+    else:
+        tries = [(n, K.BRANCH_DEG) for n in (4, 8, 16, 32, 64, 128, 256)]
+    for n_segments, deg in tries:
+        tab = _fit_branch_table(code, q, n_segments, deg)
         if _branch_error(tab, code, q) <= BRANCH_RTOL:
             tab.flags.writeable = False
             return tab
