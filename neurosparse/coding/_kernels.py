@@ -189,15 +189,20 @@ def _half_value(
 
 
 @numba.njit(inline="always")
-def _branch_value(ay: float, w: float, tab: np.ndarray) -> float:
-    """``ay (1 - eps)`` from the table's polynomial at coordinate ``w``."""
+def _segment(w: float) -> tuple[int, float]:
+    """Start of the coefficients of the table segment holding position ``w``, and ``u``
+    in ``[-1, 1]`` across it."""
     i = math.floor(w)
-    u = 2.0 * (w - i) - 1.0
-    base = BRANCH_HEAD + int(i) * (BRANCH_DEG + 1)
+    return BRANCH_HEAD + int(i) * (BRANCH_DEG + 1), 2.0 * (w - i) - 1.0
+
+
+@numba.njit(inline="always")
+def _segment_value(tab: np.ndarray, base: int, u: float) -> float:
+    """``1 - eps``: the segment's polynomial (coefficients from ``tab[base]``) at ``u``."""
     acc = tab[base + BRANCH_DEG]
     for r in range(BRANCH_DEG - 1, -1, -1):
         acc = acc * u + tab[base + r]
-    return ay * acc
+    return acc
 
 
 @numba.njit(cache=True)
@@ -229,17 +234,25 @@ def branch_root(ay: float, tau: float, code: int, q: float, tab: np.ndarray) -> 
     if code == HALF:
         return _half_value(ay, tau, tab[0], tab[1], tab[2], tab)
     kappa_c, lo, inv_h, top = tab[0], tab[1], tab[2], tab[3] * (1.0 - 2.0**-52)
-    w = _lq_coordinate(ay, _inv_fold_point(tau, q, kappa_c), lo, inv_h, top)
-    return _branch_value(ay, w, tab)
+    base, u = _segment(_lq_coordinate(ay, _inv_fold_point(tau, q, kappa_c), lo, inv_h, top))
+    return ay * _segment_value(tab, base, u)
 
 
 @numba.njit(cache=True, error_model="numpy")
 def branch_roots(
-    a: np.ndarray, m: int, tau: float, code: int, q: float, tab: np.ndarray, w: np.ndarray
+    a: np.ndarray,
+    m: int,
+    tau: float,
+    code: int,
+    q: float,
+    tab: np.ndarray,
+    w: np.ndarray,
+    seg: np.ndarray,
 ) -> None:
     """:func:`branch_root` of ``a[:m]`` in place: ``l1/2`` in one loop (it vectorises),
-    ``lq`` in two: the table coordinates (this loop vectorises), then the polynomials
-    (table lookups). ``w`` is scratch for ``lq``."""
+    ``lq`` in two: the segments and positions in them (this loop vectorises; ``w`` and
+    the int64 ``seg`` are its scratch), then the polynomials (table lookups only: 3.5 ns
+    per root instead of 4.8 with the segment found in this loop)."""
     kappa_c, lo, inv_h, top = tab[0], tab[1], tab[2], tab[3] * (1.0 - 2.0**-52)
     if code == HALF:
         for u in range(m):
@@ -247,9 +260,9 @@ def branch_roots(
         return
     inv_ay_c = _inv_fold_point(tau, q, kappa_c)
     for u in range(m):
-        w[u] = _lq_coordinate(a[u], inv_ay_c, lo, inv_h, top)
+        seg[u], w[u] = _segment(_lq_coordinate(a[u], inv_ay_c, lo, inv_h, top))
     for u in range(m):
-        a[u] = _branch_value(a[u], w[u], tab)
+        a[u] = a[u] * _segment_value(tab, seg[u], w[u])
 
 
 @numba.njit(cache=True)
@@ -496,9 +509,10 @@ def _fb_row(
 
     With a :func:`branch_root` table (``tab`` longer than one entry: ``l1/2`` and ``lq``)
     the entries on the nonzero branch are only listed in the first loop (their columns
-    in ``defer``, their ``|v|`` in ``buf[0]``; scratch, ``defer`` of the row's length
-    ``k``, ``buf`` of shape ``(2, k + 8)``), mapped all at once by :func:`branch_roots`
-    and finished in a second loop.
+    in ``defer[0]``, their ``|v|`` in ``buf[0]``; scratch, ``defer`` (int64) and ``buf``
+    of shape ``(2, k + 8)``, ``k`` the row's length), mapped all at once by
+    :func:`branch_roots` (its scratch: ``buf[1]``, ``defer[1]``) and finished in a
+    second loop.
     """
     k = y.shape[0]
     s = 0.0
@@ -515,7 +529,7 @@ def _fb_row(
             z = 0.0
         elif av > t * _THR_ABOVE:
             if tabled and not (positive and v <= 0.0):
-                defer[m] = j
+                defer[0, m] = j
                 buf[0, m] = av
                 z_out[j] = v  # for its sign
                 m += 1
@@ -528,9 +542,9 @@ def _fb_row(
         m8 = (m + 7) & -8  # whole vectors: no scalar remainder loop (buf has k + 8 columns)
         for u in range(m, m8):
             buf[0, u] = 1.0
-        branch_roots(buf[0], m8, tau, code, q, tab, buf[1])
+        branch_roots(buf[0], m8, tau, code, q, tab, buf[1], defer[1])
     for u in range(m):
-        j = defer[u]
+        j = defer[0, u]
         s, z2, nnz = _store(math.copysign(buf[0, u], z_out[j]), j, z_old, beta, z_out, y_new,
                             s, z2, nnz)  # fmt: skip
     stats[0] = s
@@ -571,7 +585,7 @@ def forward_backward_rows(
     stopping test's norms and the sparsity that picks the next product). ``Y_new`` may
     alias ``Y`` or ``P``; ``Z`` must not alias ``Z_old``.
     """
-    defer = np.empty(Y.shape[1], dtype=np.int64)
+    defer = np.empty((2, Y.shape[1] + 8), dtype=np.int64)
     buf = np.empty((2, Y.shape[1] + 8))
     for i in range(lo, hi):
         _fb_row(
@@ -646,7 +660,7 @@ def forward_backward_sparse_rows(
     k = Y.shape[1]
     p = np.empty(k)
     idx = np.empty(k, dtype=np.int64)
-    defer = np.empty(k, dtype=np.int64)
+    defer = np.empty((2, k + 8), dtype=np.int64)
     buf = np.empty((2, k + 8))
     for i in range(lo, hi):
         _sparse_row_product(Y[i], G, idx, p)
@@ -702,7 +716,7 @@ def ista_sparse_rows(
     zb = np.empty(k)
     y = np.empty(k)
     st = np.empty(3)
-    defer = np.empty(k, dtype=np.int64)
+    defer = np.empty((2, k + 8), dtype=np.int64)
     buf = np.empty((2, k + 8))
     for i in range(lo, hi):
         for j in range(k):
