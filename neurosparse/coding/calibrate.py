@@ -3,10 +3,11 @@ r"""Matched sparsity: find the :math:`\lambda` that gives a target number of act
 :math:`\lambda` means something different for every penalty, so Rentzeperis et al.
 (2023) compare penalties at *equal sparsity*. :func:`calibrate_lambda` finds, for one
 penalty and dictionary, the :math:`\lambda` at which the codes of a sample of patches
-have a target mean number of non-zero coefficients per patch, by bisection on
-:math:`\log\lambda` (the number of active units falls as :math:`\lambda` grows; for the
-non-convex penalties and early-stopped solvers it is monotone only on average, so the
-bisection keeps the bracket and returns the best point it evaluated).
+have a target mean number of non-zero coefficients per patch, by a safeguarded secant
+search on :math:`\log\lambda` against :math:`\log` (active units) (the number of active
+units falls roughly as a power of :math:`\lambda`; for the non-convex penalties and
+early-stopped solvers it is monotone only on average, so the search keeps a bracket,
+bisects when a secant step leaves it, and returns the best point it evaluated).
 """
 
 from __future__ import annotations
@@ -44,8 +45,18 @@ def calibrate_lambda(
     rtol: float = 0.02,
     max_evaluations: int = 40,
     eta: float | None = None,
+    lam_init: float | None = None,
 ) -> Calibration:
-    r"""Bisection on :math:`\log\lambda` to reach ``target_active`` active units per patch.
+    r"""Find :math:`\lambda` such that the codes have ``target_active`` active units per patch.
+
+    With :math:`g(u) = \log a(e^u) - \log a^*` (:math:`a` the mean number of active
+    units at :math:`\lambda = e^u`, :math:`a^*` the target; :math:`g` decreases on
+    average), the search starts at ``lam_init``, steps by factors of 4 (or by the secant
+    through the last two points, between factors 1.5 and 16) until :math:`g` changes
+    sign, then takes secant steps inside the bracket, bisecting when a step would land
+    in the outer tenths of it. It stops when :math:`|a/a^* - 1| \le` ``rtol``, when the
+    bracket is narrower than 1e-9, or at an end of ``lam_range`` that does not bracket
+    the target.
 
     Parameters
     ----------
@@ -63,12 +74,16 @@ def calibrate_lambda(
         ``cel0``, 0.01 otherwise), so that the calibrated :math:`\lambda` is the one a
         :class:`~neurosparse.coding.DictionaryLearner` should use.
     lam_range : (float, float)
-        Bracket searched; the result is clipped to it (``converged`` is then False).
+        Range searched; the result is clipped to it (``converged`` is then False).
     rtol : float
         Stop when ``|mean_active / target - 1| <= rtol``.
     max_evaluations : int
     eta : float, optional
         ISTA step of the default encoder.
+    lam_init : float, optional
+        First :math:`\lambda` tried (e.g. the previous calibration's, when the dictionary
+        has changed a little); default the geometric middle of ``lam_range``. Clipped to
+        ``lam_range``.
 
     Returns
     -------
@@ -92,6 +107,8 @@ def calibrate_lambda(
     hi = check_real("lam_range[1]", lam_range[1], low=0.0, low_open=True)
     if not lo < hi:
         raise ValueError(f"lam_range must have low < high, got {lam_range!r}")
+    if lam_init is not None:
+        lam_init = check_real("lam_init", lam_init, low=0.0, low_open=True)
     if encode is None:
         step = eta if eta is not None else default_eta(penalty, *D.shape)
 
@@ -108,24 +125,49 @@ def calibrate_lambda(
             cache[lam] = (active, mse)
         return cache[lam]
 
-    def score(lam: float) -> float:
-        return abs(np.log(max(evaluate(lam)[0], 1e-3) / target))
+    def g(u: float) -> float:
+        return float(np.log(max(evaluate(float(np.exp(u)))[0], 1e-3) / target))
 
-    log_lo, log_hi = np.log(lo), np.log(hi)
+    u_min, u_max = np.log(lo), np.log(hi)
+    u = (
+        0.5 * (u_min + u_max)
+        if lam_init is None
+        else float(np.clip(np.log(lam_init), u_min, u_max))
+    )
+    below = above = None  # (u, g) with g > 0 (too many active) / g < 0 (too few)
+    prev = None
     converged = False
     for _ in range(max_evaluations):
-        mid = float(np.exp(0.5 * (log_lo + log_hi)))
-        active, _ = evaluate(mid)
-        if abs(active / target - 1.0) <= rtol:
+        gu = g(u)
+        if abs(np.exp(gu) - 1.0) <= rtol:
             converged = True
             break
-        if active > target:
-            log_lo = np.log(mid)  # too many active: raise lambda
-        else:
-            log_hi = np.log(mid)
-        if log_hi - log_lo < 1e-9:
-            break
-    best = min(cache, key=score)
+        if gu > 0 and (below is None or u > below[0]):
+            below = (u, gu)
+        if gu < 0 and (above is None or u < above[0]):
+            above = (u, gu)
+        secant = None
+        if prev is not None and gu != prev[1]:
+            secant = u - gu * (u - prev[0]) / (gu - prev[1])
+        prev = (u, gu)
+        if below is not None and above is not None:  # bracketed: safeguarded secant
+            a, b = below[0], above[0]
+            if abs(b - a) < 1e-9:
+                break
+            inner = min(a, b) + 0.1 * abs(b - a), max(a, b) - 0.1 * abs(b - a)
+            if secant is None or not inner[0] <= secant <= inner[1]:
+                secant = 0.5 * (a + b)
+            u = secant
+        else:  # expand towards the sign change
+            direction = 1.0 if gu > 0 else -1.0  # too many active: raise lambda
+            stride = np.log(4.0)
+            if secant is not None and (secant - u) * direction > 0:
+                stride = float(np.clip(abs(secant - u), np.log(1.5), np.log(16.0)))
+            new = float(np.clip(u + direction * stride, u_min, u_max))
+            if new == u:  # at the end of lam_range without a bracket
+                break
+            u = new
+    best = min(cache, key=lambda lam: abs(np.log(max(cache[lam][0], 1e-3) / target)))
     active, mse = cache[best]
     return Calibration(
         lam=float(best),
@@ -154,8 +196,9 @@ def fit_at_sparsity(
     r"""Learn a dictionary whose codes keep a target sparsity (the paper's matched runs).
 
     :math:`\lambda` changes meaning as the dictionary learns, so it is recalibrated
-    (:func:`calibrate_lambda` on ``calibration_patches``) at the start of each of
-    ``n_segments`` equal parts of the run, and once more on the final dictionary.
+    (:func:`calibrate_lambda` on ``calibration_patches``, each search starting from the
+    previous :math:`\lambda`) at the start of each of ``n_segments`` equal parts of the
+    run, and once more on the final dictionary.
 
     Returns
     -------
@@ -176,7 +219,8 @@ def fit_at_sparsity(
     bounds = np.linspace(0, n_batches, n_segments + 1).astype(int)
     lams, mse, active = [], [], []
     for a, b in itertools.pairwise(bounds):
-        cal = calibrate_lambda(C, D, penalty=penalty, target_active=target_active, q=q, eta=eta)
+        cal = calibrate_lambda(C, D, penalty=penalty, target_active=target_active, q=q, eta=eta,
+                               lam_init=lams[-1] if lams else None)  # fmt: skip
         lams.append(cal.lam)
         rows = (np.arange(a * batch_size, b * batch_size)) % X.shape[0]
         model = DictionaryLearner(
@@ -186,7 +230,8 @@ def fit_at_sparsity(
         D = model.components_
         mse.append(model.history_["mse"])
         active.append(model.history_["mean_active"])
-    final = calibrate_lambda(C, D, penalty=penalty, target_active=target_active, q=q, eta=eta)
+    final = calibrate_lambda(C, D, penalty=penalty, target_active=target_active, q=q, eta=eta,
+                             lam_init=lams[-1])  # fmt: skip
     return {
         "components": D,
         "lam": final.lam,

@@ -96,7 +96,9 @@ def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
         )  # fmt: skip
         # matched sparsity on the held-out patches: lambda calibrated on them
         D = run["components"]
-        lam = calibrate_lambda(held, D, penalty=pen, target_active=cfg["target"]).lam
+        lam = calibrate_lambda(
+            held, D, penalty=pen, target_active=cfg["target"], lam_init=run["lam"]
+        ).lam
         run["lam"] = lam
         R, _ = ista_encode(held, D, penalty=pen, lam=lam, eta=0.1 if pen == "cel0" else 0.01)
         stats = activity_statistics(R, bins=np.linspace(0, 1.5, 31))

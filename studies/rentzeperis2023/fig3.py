@@ -134,6 +134,7 @@ def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
                 run["components"],
                 penalty=pen,
                 target_active=cfg["target"],
+                lam_init=run["lam"],
             )
             mse[i, j], active[i, j], lams[i, j] = final.mse, final.mean_active, final.lam
             print(

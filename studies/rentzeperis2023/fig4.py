@@ -112,7 +112,9 @@ def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
                 seed=np.random.default_rng(children[i * len(sizes) + j]),
             )
             D = run["components"]
-            lam = calibrate_lambda(held, D, penalty=pen, target_active=cfg["target"], eta=eta).lam
+            lam = calibrate_lambda(
+                held, D, penalty=pen, target_active=cfg["target"], eta=eta, lam_init=run["lam"]
+            ).lam
 
             def encode(X, D=D, pen=pen, lam=lam, eta=eta):
                 return ista_encode(X, D, penalty=pen, lam=lam, eta=eta)[0]

@@ -119,6 +119,36 @@ def test_calibration_hits_target(patches):
                     penalty="l1", target_active=500.0)  # fmt: skip
 
 
+def test_calibration_secant_search():
+    """The search on a known power law (active = 40 lam^-0.7 of 200 units), from either
+    side and from the end of lam_range; warm starts take fewer evaluations; targets out of
+    reach stop at the end of lam_range, not converged."""
+
+    def encode(X, lam):
+        n_active = int(np.clip(np.rint(40.0 * lam**-0.7), 0, 200))
+        R = np.zeros((X.shape[0], 200))
+        R[:, :n_active] = 1.0
+        return R
+
+    X, D = np.zeros((3, 8)), np.ones((200, 8))
+    want = (40.0 / 10.0) ** (1 / 0.7)  # 10 active units
+    cold = calibrate_lambda(X, D, penalty="l1", target_active=10.0, encode=encode)
+    assert cold.converged and cold.mean_active == 10.0
+    assert cold.lam == pytest.approx(want, rel=0.05)
+    for start in (1e-5, 0.1, 50.0, 10.0):
+        cal = calibrate_lambda(X, D, penalty="l1", target_active=10.0, encode=encode,
+                               lam_init=start)  # fmt: skip
+        assert cal.converged and cal.lam == pytest.approx(want, rel=0.05)
+    warm = calibrate_lambda(X, D, penalty="l1", target_active=10.0, encode=encode,
+                            lam_init=1.2 * want)  # fmt: skip
+    assert warm.converged and warm.n_evaluations < cold.n_evaluations
+    far = calibrate_lambda(X, D, penalty="l1", target_active=10.0, encode=encode,
+                           lam_range=(1e-3, 1.0))  # fmt: skip
+    assert not far.converged and far.lam == pytest.approx(1.0)
+    check_bad_input(calibrate_lambda, names="lam_init", X=X, dictionary=D, penalty="l1",
+                    target_active=10.0, encode=encode, lam_init=-1.0)  # fmt: skip
+
+
 def test_default_eta_keeps_cel0_ista_stable():
     # the authors used 0.1 (500 units) and 0.05 (1000 units) on 16x16 patches
     assert default_eta("l1", 1280, 64) == 0.01
