@@ -38,6 +38,7 @@ use the same :math:`\lambda`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -51,6 +52,7 @@ from neurosparse._validation import (
     resolve_rng,
 )
 from neurosparse.coding import _dictionary_kernels as DK
+from neurosparse.coding.encode import _one_blas_thread
 from neurosparse.coding.prox import PENALTIES, _check_norms, _penalty_code
 
 __all__ = ["PAPER_SETTINGS", "DictionaryLearner", "default_eta", "ista_encode"]
@@ -103,7 +105,7 @@ def ista_encode(
     tol: float = 0.01,
     positive: bool = False,
     init: Any = None,
-    parallel: bool = False,
+    parallel: bool = True,
 ) -> tuple[np.ndarray, int]:
     r"""Codes of a batch by plain ISTA with a fixed step and the authors' stopping rule.
 
@@ -132,7 +134,8 @@ def ista_encode(
     init : array-like, optional
         Starting codes, shape (n_samples, n_atoms).
     parallel : bool
-        Use the multi-threaded kernel (same bits, faster on big batches).
+        Use the multi-threaded kernel (the same bits; BLAS held to one thread meanwhile,
+        so that its idle threads do not compete with Numba's). ``False``: one thread.
 
     Returns
     -------
@@ -166,9 +169,17 @@ def ista_encode(
 
 
 def _encode(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0, parallel):
+    if parallel:
+        with _one_blas_thread():
+            return _encode_batch(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0,
+                                 DK.ista_gram_batch_parallel)  # fmt: skip
+    return _encode_batch(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0,
+                         DK.ista_gram_batch)  # fmt: skip
+
+
+def _encode_batch(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0, kernel):
     G = np.ascontiguousarray(D @ D.T)
     B = np.ascontiguousarray(X @ D.T)
-    kernel = DK.ista_gram_batch_parallel if parallel else DK.ista_gram_batch
     R, n_iter = kernel(
         B, G, np.ascontiguousarray(R0), eta, lam, code, q, norms, positive, max_iter, tol
     )
@@ -209,7 +220,9 @@ class DictionaryLearner:
     positive : bool
         Nonnegative codes.
     parallel : bool
-        Multi-threaded ISTA kernel (same bits).
+        Multi-threaded ISTA kernel (the same bits), with BLAS held to one thread during
+        ``fit`` (its idle threads would compete with Numba's): 2-4x faster than
+        ``False`` (one thread) on 2 cores.
     dictionary_init : array-like, optional
         Starting dictionary (n_atoms, n_features), e.g. to continue a run; default
         ``randn / sqrt(n_atoms)`` drawn from ``seed``.
@@ -254,7 +267,7 @@ class DictionaryLearner:
         max_iter: int = 5000,
         tol: float = 0.01,
         positive: bool = False,
-        parallel: bool = False,
+        parallel: bool = True,
         dictionary_init: Any = None,
         seed: Any = None,
     ) -> None:
@@ -314,8 +327,8 @@ class DictionaryLearner:
             raise ValueError(f"patches must be non-empty, got shape {X.shape}")
         p = self._validated(*X.shape)
         rng = resolve_rng(self.seed)
-        n, f = X.shape
-        k, bs, nb = p["n_atoms"], p["batch_size"], p["n_batches"]
+        f = X.shape[1]
+        k, nb = p["n_atoms"], p["n_batches"]
         if self.dictionary_init is None:
             D = rng.standard_normal((k, f)) / np.sqrt(k)
         else:
@@ -329,8 +342,23 @@ class DictionaryLearner:
         active = np.empty(nb)
         iters = np.empty(nb, dtype=np.int64)
         lrs = np.empty(nb)
-        ones = np.ones(k)
         start = time.perf_counter()
+        with _one_blas_thread() if self.parallel else contextlib.nullcontext():
+            self._learn(X, D, p, mse, active, iters, lrs)
+        D /= np.maximum(np.linalg.norm(D, axis=1, keepdims=True), 1e-8)
+        self.fit_time_ = time.perf_counter() - start
+        self.components_ = D
+        self.n_iter_ = nb
+        self.n_features_in_ = f
+        self.history_ = {"mse": mse, "mean_active": active, "ista_iterations": iters, "lr": lrs}
+        self._params = p
+        return self
+
+    def _learn(self, X, D, p, mse, active, iters, lrs) -> None:
+        """The batches of :meth:`fit`: codes, then a Hebbian step, ``D`` in place."""
+        n = X.shape[0]
+        k, bs, nb = p["n_atoms"], p["batch_size"], p["n_batches"]
+        ones = np.ones(k)
         for t in range(nb):
             D /= np.maximum(np.linalg.norm(D, axis=1, keepdims=True), 1e-8)
             idx = (t * bs + np.arange(bs)) % n
@@ -349,14 +377,6 @@ class DictionaryLearner:
                 raise FloatingPointError(
                     f"the dictionary diverged at batch {t} (lr={self.lr!r} too large?)"
                 )
-        D /= np.maximum(np.linalg.norm(D, axis=1, keepdims=True), 1e-8)
-        self.fit_time_ = time.perf_counter() - start
-        self.components_ = D
-        self.n_iter_ = nb
-        self.n_features_in_ = f
-        self.history_ = {"mse": mse, "mean_active": active, "ista_iterations": iters, "lr": lrs}
-        self._params = p
-        return self
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "components_"):
