@@ -95,8 +95,8 @@ def units_to_match_extrapolated(sizes: np.ndarray, mse_l1: np.ndarray, target_ms
     b, log_c = np.polyfit(np.log(sizes), np.log(mse_l1), 1)
     if not b < 0:
         return float("inf")
-    k = float(np.exp((np.log(target_mse) - log_c) / b))
-    return k if k <= EXTRAPOLATE_MAX * sizes[-1] else float("inf")
+    log_k = (np.log(target_mse) - log_c) / b  # compared in logs: exp may overflow
+    return float(np.exp(log_k)) if log_k <= np.log(EXTRAPOLATE_MAX * sizes[-1]) else float("inf")
 
 
 def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:

@@ -120,3 +120,18 @@ def test_within_factor():
     assert C.within_factor(5.0, 10.0, 2.0) == (True, 5.0, 20.0)
     assert C.within_factor(float("nan"), 10.0, 2.0)[0] is False
     assert C.within_factor(float("inf"), 10.0, 2.0)[0] is False
+
+
+def test_fig3_unit_extrapolation():
+    """The power-law extrapolation of fig3: exact on a power law, ``inf`` beyond 4x the
+    largest size or when the MSE does not fall, without overflow warnings."""
+    fig3 = get_study("rentzeperis2023/fig3").load_module()
+    sizes = np.array([128.0, 320.0, 640.0, 1280.0])
+    mse = 0.5 * sizes**-0.5
+    with np.errstate(all="raise"):
+        k = fig3.units_to_match_extrapolated(sizes, mse, 0.5 * 2560.0**-0.5)
+        assert k == pytest.approx(2560.0)
+        assert fig3.units_to_match_extrapolated(sizes, mse, 0.5 * 1e5**-0.5) == np.inf
+        # an almost flat fit: the unbounded exponent is compared in logs
+        assert fig3.units_to_match_extrapolated(sizes, 0.04 * sizes**-1e-4, 1e-3) == np.inf
+        assert fig3.units_to_match_extrapolated(sizes, mse[::-1], 1e-3) == np.inf
