@@ -14,14 +14,16 @@ prox pass over the product alone.
 
 Then the same iteration with each penalty (``l0``, ``l1/2``, ``lq`` with q = 0.3,
 ``cel0``) at matched sparsity: each penalty's lambda is calibrated
-(:func:`neurosparse.coding.calibrate_lambda`, bisection on log lambda) so that its codes
+(:func:`neurosparse.coding.calibrate_lambda`) so that its codes
 after 30 FISTA iterations have l1's mean number of active units, and the timed state
 starts from those codes; the penalties are timed in rounds of short blocks (medians), so that
 the machine's drift hits them alike, all in the same arrays (each penalty's state is copied
 in before its block): with one set of arrays per penalty, the same l0 iteration measured
-1.0x or 1.3x l1's depending on where its arrays lay in memory. Target: cost / l1 cost
-<= 1, on both paths ("BLAS path": the rows differ only in the prox pass; "as run": the
-solver's own choice of product).
+1.0x or 1.3x l1's depending on where its arrays lay in memory. A second l1 state, timed
+as if it were another penalty ("l1 (control)"), measures how far a ratio strays from 1
+by noise alone in the same run. Target: cost / l1 cost <= 1, on both paths ("BLAS
+path": the rows differ only in the prox pass; "as run": the solver's own choice of
+product), read within the control's deviation.
 
 Run: ``python benchmarks/coding_iteration_cost.py [--small] [--repeats 7]``
 """
@@ -85,6 +87,10 @@ def one_iteration(s):
     dz2, z2 = s.prox_step()  # the squared change and norm of each sample's codes
     s.momentum_step()
     return dz2, z2
+
+
+#: l1 again, timed like a penalty: how far from 1 a ratio strays by noise alone
+CONTROL = "l1 (control)"
 
 
 def main():
@@ -155,6 +161,8 @@ def main():
                 solver = make_solver(X, D, Rp, code, qv, lam)
                 one_iteration(solver)  # compile, settle
                 states[name, path] = save_state(solver, {})
+                if penalty == "l1":  # a second l1 state, timed as if another penalty
+                    states[CONTROL, path] = save_state(solver, {})
         # every penalty runs in the same arrays (one solver per path, each penalty's state
         # copied in before its block and out after it), so that no penalty is helped or
         # hurt by where its arrays happen to lie in memory; rounds of short blocks
@@ -195,8 +203,14 @@ def main():
     )
     print()
     print(table(pen_rows, ["shape", "penalty", "path", "iter_ms", "active_frac", "vs_l1"]))
-    worst = max(r["vs_l1"] for r in pen_rows)
-    print(f"worst penalty / l1: {worst:.2f} -> {verdict(worst, 1.0, higher_is_better=False)}")
+    worst = max(r["vs_l1"] for r in pen_rows if r["penalty"] != CONTROL)
+    noise = max(abs(r["vs_l1"] - 1.0) for r in pen_rows if r["penalty"] == CONTROL)
+    print(
+        f"worst penalty / l1: {worst:.3f}; the l1 control (l1 timed again as another "
+        f"penalty) is off by {noise:.3f}, so ratios up to {1 + noise:.3f} are not told apart "
+        f"from 1 by this run -> {verdict(worst, 1.0 + noise, higher_is_better=False)} "
+        f"(target <= 1, within this run's noise)"
+    )
 
 
 if __name__ == "__main__":

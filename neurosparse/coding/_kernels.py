@@ -109,38 +109,29 @@ def _from_bits(typingctx, x):
     return types.float64(types.int64), codegen
 
 
-_LN2_HI = 6.93147180369123816490e-01  # ln 2 in two parts (Cody & Waite): n * _LN2_HI is exact
-_LN2_LO = 1.90821492927058770002e-10
-_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD
-_LOG_SERIES = tuple(2.0 / (2 * k + 1) for k in range(12))  # log m = 2 atanh r = r sum 2 r^2k/(2k+1)
-
-
-@numba.njit(inline="always", error_model="numpy")
-def _log(x: float) -> float:
-    """Natural log of a positive normal ``x`` without a library call, so that loops over
-    it vectorise: ``x = 2^k m`` with ``m`` in ``[sqrt(1/2), sqrt(2))`` from the bits, then
-    ``log m = 2 atanh((m-1)/(m+1))`` by its series (12 terms: ``|r| <= 0.172``). Measured
-    within 4e-16 relative of ``math.log``."""
-    b = _bits(x)
-    k = (b - _SQRT_HALF_BITS) >> 52
-    m = _from_bits(b - (k << 52))
-    r = (m - 1.0) / (m + 1.0)
-    r2 = r * r
-    p = _LOG_SERIES[11]
-    for i in range(10, -1, -1):
-        p = p * r2 + _LOG_SERIES[i]
-    fk = float(k)
-    return fk * _LN2_HI + (fk * _LN2_LO + r * p)
-
-
-#: Degree of the piecewise polynomials of :func:`branch_root` (``lq``).
+#: Degree of the piecewise polynomials of the ``lq`` table of :func:`branch_root`.
 BRANCH_DEG = 6
 #: Degree of the one polynomial of the ``l1/2`` table (one segment: no table lookup per
 #: root, so the loop of :func:`branch_roots` vectorises).
 HALF_DEG = 12
-#: Header of a :func:`branch_root` table: fold constant ``kappa_c``, coordinate at the
-#: zero threshold, ``1 / h``, number of segments.
+#: Header of a :func:`branch_root` table: ``l1/2``: fold constant ``kappa_c``, coordinate
+#: at the zero threshold, ``1 / h``, 1; ``lq``: ``q``, :data:`LQ_E_MIN`,
+#: :data:`LQ_E_MAX`, number of segments.
 BRANCH_HEAD = 4
+#: The ``lq`` table covers ``x = |v| / t - 1`` (``t`` the zero threshold) in the octaves
+#: ``2^e <= x < 2^(e+1)``, ``LQ_E_MIN <= e < LQ_E_MAX``, each cut into ``2^LQ_SUB_BITS``
+#: equal segments: segment and position come from the bits of ``x`` (no logarithm), and
+#: the segments get finer towards the threshold, where the branch bends most. Outside,
+#: ``x`` is clamped: below ``2^-40`` the kernels never ask (they take the nonzero branch
+#: only from ``4e-12`` above the threshold), above ``2^50`` ``eps < 2^-55``.
+LQ_E_MIN = -40
+LQ_E_MAX = 50
+LQ_SUB_BITS = 5
+_LQ_X_LO = 2.0**LQ_E_MIN
+_LQ_X_HI = 2.0**LQ_E_MAX * (1.0 - 2.0**-52)
+_ONE_BITS = 1023 << 52
+_MANTISSA = (1 << 52) - 1
+_SUB_MASK = (1 << (52 - LQ_SUB_BITS)) - 1
 
 
 @numba.njit(inline="always")
@@ -158,17 +149,19 @@ def _half_coordinate(ay: float, tau: float, kappa_c: float, lo: float, inv_h: fl
                            lo, inv_h, top)  # fmt: skip
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _lq_coordinate(ay: float, inv_ay_c: float, lo: float, inv_h: float, top: float) -> float:
-    """``lq`` table position (:func:`_table_position`) of ``ay``: ``rho = sqrt(ln(ay /
-    ay_c))`` (``ay_c`` where ``kappa = kappa_c``)."""
-    return _table_position(math.sqrt(max(_log(ay * inv_ay_c), 0.0)), lo, inv_h, top)
-
-
-@numba.njit(inline="always", error_model="numpy")
-def _inv_fold_point(tau: float, q: float, kappa_c: float) -> float:
-    """``1 / ay_c`` with ``tau q ay_c^(q-2) = kappa_c`` (the fold of the ``lq`` branch)."""
-    return (tau * q / kappa_c) ** (1.0 / (q - 2.0))
+@numba.njit(inline="always")
+def _lq_position(ay: float, inv_t: float) -> tuple[int, float]:
+    """Start of the coefficients of the ``lq`` table segment holding ``x = ay / t - 1``
+    (``inv_t = 1 / t``), and ``u`` in ``[-1, 1]`` across the segment: the segment is the
+    octave of ``x`` (its exponent bits) and the top :data:`LQ_SUB_BITS` bits of its
+    mantissa; ``u`` comes from the remaining mantissa bits, exactly. Integer and bit
+    operations only, so a loop over roots vectorises."""
+    x = min(max(ay * inv_t - 1.0, _LQ_X_LO), _LQ_X_HI)
+    b = _bits(x)
+    mant = b & _MANTISSA
+    i = (((b >> 52) - 1023 - LQ_E_MIN) << LQ_SUB_BITS) + (mant >> (52 - LQ_SUB_BITS))
+    u = 2.0 * _from_bits(_ONE_BITS | ((mant & _SUB_MASK) << LQ_SUB_BITS)) - 3.0
+    return BRANCH_HEAD + i * (BRANCH_DEG + 1), u
 
 
 # not inline="always": inlined in Numba's IR, the Horner loop is not unrolled before LLVM
@@ -189,52 +182,43 @@ def _half_value(
 
 
 @numba.njit(inline="always")
-def _segment(w: float) -> tuple[int, float]:
-    """Start of the coefficients of the table segment holding position ``w``, and ``u``
-    in ``[-1, 1]`` across it."""
-    i = math.floor(w)
-    return BRANCH_HEAD + int(i) * (BRANCH_DEG + 1), 2.0 * (w - i) - 1.0
-
-
-@numba.njit(inline="always")
 def _segment_value(tab: np.ndarray, base: int, u: float) -> float:
-    """``1 - eps``: the segment's polynomial (coefficients from ``tab[base]``) at ``u``."""
-    acc = tab[base + BRANCH_DEG]
-    for r in range(BRANCH_DEG - 1, -1, -1):
-        acc = acc * u + tab[base + r]
-    return acc
+    """``1 - eps``: the segment's polynomial of degree 6 (:data:`BRANCH_DEG`,
+    coefficients from ``tab[base]``) at ``u``, by Estrin's scheme (three independent
+    pairs, then powers of ``u``: a shorter dependency chain than Horner's)."""
+    c = tab[base : base + BRANCH_DEG + 1]
+    u2 = u * u
+    return (c[0] + c[1] * u) + (c[2] + c[3] * u) * u2 + ((c[4] + c[5] * u) + c[6] * u2) * (u2 * u2)
 
 
 @numba.njit(cache=True)
 def branch_root(ay: float, tau: float, code: int, q: float, tab: np.ndarray) -> float:
     """Magnitude of the ``l1/2`` or ``lq`` map of ``ay`` (above the zero threshold), from
-    a table of piecewise polynomials: no iteration, and no library call per root (``lq``
-    computes the fold point ``ay_c`` of ``tau``, one power, once per call).
+    a table of polynomials: no iteration, and no library call per root (``lq`` computes
+    its zero threshold ``t`` from ``tau``, one power, once per call).
 
     With ``x = ay (1 - eps)`` the nonzero branch ``x + tau q x^(q-1) = ay`` becomes
     ``eps = kappa (1 - eps)^(q-1)`` with ``kappa = tau q ay^(q-2)``: a one-parameter
     family in ``q`` alone. ``kappa`` runs over ``(0, kappa_t]`` (``kappa_t`` at the zero
     threshold) and ``eps(kappa)`` is analytic there, with a fold (square-root branch
-    point, where ``f'(x) = 0``) at ``kappa_c > kappa_t``. The table (built and checked
-    against :func:`lq_root` by :func:`neurosparse.coding.prox.branch_table`) holds
-    ``kappa_c``, the coordinate at the threshold, ``1 / h`` and the number of segments
-    of width ``h``, then per segment the monomial coefficients (lowest first) of
-    ``1 - eps`` in ``u`` in ``[-1, 1]`` across the segment. The coordinate, in which
-    ``1 - eps`` is smooth up to the fold:
+    point, where ``f'(x) = 0``) at ``kappa_c > kappa_t``. The tables (built and checked
+    against :func:`lq_root` by :func:`neurosparse.coding.prox.branch_table`) hold a
+    header of :data:`BRANCH_HEAD` numbers, then per segment the monomial coefficients
+    (lowest first) of ``1 - eps`` in ``u`` in ``[-1, 1]`` across the segment:
 
-    * ``l1/2`` (``q = 1/2``, ``kappa = tau / (2 ay^(3/2))``): ``s = sqrt(kappa_c - kappa)``,
-      over the bounded ``[s_t, sqrt(kappa_c)]``, where one polynomial of degree
+    * ``l1/2`` (``q = 1/2``, ``kappa = tau / (2 ay^(3/2))``): one segment, in
+      ``s = sqrt(kappa_c - kappa)`` over the bounded ``[s_t, sqrt(kappa_c)]``, where
+      ``1 - eps`` is smooth up to the fold and one polynomial of degree
       :data:`HALF_DEG` is accurate to ~1e-15 (:func:`_half_value`);
-    * ``lq``: ``rho = sqrt(ln(ay / ay_c))`` with ``ay_c`` the fold point
-      (``kappa = kappa_c e^((q-2) rho^2)``, so ``s`` is analytic in ``rho``): one
-      logarithm (:func:`_log`, no library call, so that :func:`branch_roots`
-      vectorises) instead of a power; the table ends where ``eps < 2^-55`` and clamps
-      beyond. 64-256 segments of degree :data:`BRANCH_DEG`.
+    * ``lq``: ``1 - eps`` as a function of ``x = ay / t - 1`` (``kappa = kappa_t
+      (1 + x)^(q-2)`` when ``t`` is the threshold at ``tau``), on segments of
+      degree :data:`BRANCH_DEG` found from the bits of ``x`` (:func:`_lq_position`):
+      32 per octave from ``2^-40`` to ``2^50``, so that they are finer near the
+      threshold, where the fold (at ``x < 0``) is closest.
     """
     if code == HALF:
         return _half_value(ay, tau, tab[0], tab[1], tab[2], tab)
-    kappa_c, lo, inv_h, top = tab[0], tab[1], tab[2], tab[3] * (1.0 - 2.0**-52)
-    base, u = _segment(_lq_coordinate(ay, _inv_fold_point(tau, q, kappa_c), lo, inv_h, top))
+    base, u = _lq_position(ay, 1.0 / zero_threshold(1.0, tau, LQ, q, 1.0))
     return ay * _segment_value(tab, base, u)
 
 
@@ -243,24 +227,26 @@ def branch_roots(
     a: np.ndarray,
     m: int,
     tau: float,
+    t: float,
     code: int,
     q: float,
     tab: np.ndarray,
     w: np.ndarray,
     seg: np.ndarray,
 ) -> None:
-    """:func:`branch_root` of ``a[:m]`` in place: ``l1/2`` in one loop (it vectorises),
-    ``lq`` in two: the segments and positions in them (this loop vectorises; ``w`` and
-    the int64 ``seg`` are its scratch), then the polynomials (table lookups only: 3.5 ns
-    per root instead of 4.8 with the segment found in this loop)."""
-    kappa_c, lo, inv_h, top = tab[0], tab[1], tab[2], tab[3] * (1.0 - 2.0**-52)
+    """:func:`branch_root` of ``a[:m]`` in place. ``t`` is the zero threshold at ``tau``
+    (:func:`zero_threshold`, which the callers have; used by ``lq``). ``l1/2`` in one
+    loop (it vectorises), ``lq`` in two: the segments and positions in them (this loop
+    vectorises; ``w`` and the int64 ``seg`` are its scratch), then the polynomials
+    (table lookups and multiply-adds only)."""
     if code == HALF:
+        kappa_c, lo, inv_h = tab[0], tab[1], tab[2]
         for u in range(m):
             a[u] = _half_value(a[u], tau, kappa_c, lo, inv_h, tab)
         return
-    inv_ay_c = _inv_fold_point(tau, q, kappa_c)
+    inv_t = 1.0 / t
     for u in range(m):
-        seg[u], w[u] = _segment(_lq_coordinate(a[u], inv_ay_c, lo, inv_h, top))
+        seg[u], w[u] = _lq_position(a[u], inv_t)
     for u in range(m):
         a[u] = a[u] * _segment_value(tab, seg[u], w[u])
 
@@ -542,7 +528,8 @@ def _fb_row(
         m8 = (m + 7) & -8  # whole vectors: no scalar remainder loop (buf has k + 8 columns)
         for u in range(m, m8):
             buf[0, u] = 1.0
-        branch_roots(buf[0], m8, tau, code, q, tab, buf[1], defer[1])
+        # thr[0]: the lq threshold, the same in every column (norms only enter CEL0's)
+        branch_roots(buf[0], m8, tau, thr[0], code, q, tab, buf[1], defer[1])
     for u in range(m):
         j = defer[0, u]
         s, z2, nnz = _store(math.copysign(buf[0, u], z_out[j]), j, z_old, beta, z_out, y_new,

@@ -95,33 +95,55 @@ def _branch_constants(q: float) -> tuple[float, float]:
     return kappa_t, kappa_c
 
 
-def _fit_branch_table(code: int, q: float, n_segments: int, deg: int) -> np.ndarray:
-    """Interpolate ``1 - eps`` at Chebyshev points of each segment of the table's
-    coordinate (``s`` for ``l1/2``, ``rho`` for ``lq``: see :func:`._kernels.branch_root`),
-    from exact roots at ``tau = 1``."""
+def _fit_half_table() -> np.ndarray:
+    """``l1/2``: interpolate ``1 - eps`` at the Chebyshev points of ``s`` over
+    ``[s_t, sqrt(kappa_c)]`` (see :func:`._kernels.branch_root`), from exact roots at
+    ``tau = 1``; one polynomial of degree :data:`._kernels.HALF_DEG`."""
+    q, deg = 0.5, K.HALF_DEG
     kappa_t, kappa_c = _branch_constants(q)
-    if code == K.HALF:
-        lo, hi = math.sqrt(kappa_c - kappa_t), math.sqrt(kappa_c)
-    else:  # ln(ay / ay_c) = ln(kappa / kappa_c) / (q - 2); the end: eps ~ kappa < 2^-55
-        lo = math.sqrt(math.log(kappa_t / kappa_c) / (q - 2.0))
-        hi = math.sqrt((math.log(kappa_c) + 55.0 * math.log(2.0)) / (2.0 - q))
-    h = (hi - lo) / n_segments
+    lo, hi = math.sqrt(kappa_c - kappa_t), math.sqrt(kappa_c)
     nodes = np.cos(np.pi * (np.arange(deg + 1) + 0.5) / (deg + 1))
-    tab = np.empty(K.BRANCH_HEAD + n_segments * (deg + 1))
-    tab[: K.BRANCH_HEAD] = kappa_c, lo, 1.0 / h, n_segments
-    for i in range(n_segments):
-        x = lo + (i + 0.5 * (nodes + 1.0)) * h
-        if code == K.HALF:
-            ay = ((kappa_c - x * x) / q) ** (1.0 / (q - 2.0))
-        else:
-            ay = (kappa_c / q) ** (1.0 / (q - 2.0)) * np.exp(x * x)
-        one_minus_eps = np.array([K.lq_root(a, 1.0, q) for a in ay]) / ay
-        mono = np.polynomial.chebyshev.cheb2poly(
-            np.polynomial.chebyshev.chebfit(nodes, one_minus_eps, deg)
-        )
-        start = K.BRANCH_HEAD + i * (deg + 1)
-        tab[start : start + deg + 1] = mono
+    x = lo + 0.5 * (nodes + 1.0) * (hi - lo)
+    ay = ((kappa_c - x * x) / q) ** (1.0 / (q - 2.0))
+    tab = np.empty(K.BRANCH_HEAD + deg + 1)
+    tab[: K.BRANCH_HEAD] = kappa_c, lo, 1.0 / (hi - lo), 1
+    tab[K.BRANCH_HEAD :] = _segment_coefficients(nodes, _exact_one_minus_eps(ay, q)[None])[0]
     return tab
+
+
+def _fit_lq_table(q: float) -> np.ndarray:
+    """``lq``: interpolate ``1 - eps`` at Chebyshev points of every segment of ``x = ay /
+    t - 1`` that :func:`._kernels._lq_position` addresses, from exact roots at ``tau =
+    1`` (``t`` its zero threshold, computed as the kernels compute it)."""
+    deg, sub = K.BRANCH_DEG, 2**K.LQ_SUB_BITS
+    nodes = np.cos(np.pi * (np.arange(deg + 1) + 0.5) / (deg + 1))
+    octave = 2.0 ** np.arange(K.LQ_E_MIN, K.LQ_E_MAX, dtype=float)
+    left = (octave[:, None] * (1.0 + np.arange(sub) / sub)).ravel()
+    width = (octave[:, None] / sub * np.ones(sub)).ravel()
+    x = left[:, None] + 0.5 * (nodes + 1.0) * width[:, None]
+    t = K.zero_threshold(1.0, 1.0, K.LQ, q, 1.0)
+    ay = t * (1.0 + x)
+    tab = np.empty(K.BRANCH_HEAD + left.size * (deg + 1))
+    tab[: K.BRANCH_HEAD] = q, K.LQ_E_MIN, K.LQ_E_MAX, left.size
+    tab[K.BRANCH_HEAD :] = _segment_coefficients(nodes, _exact_one_minus_eps(ay, q)).ravel()
+    return tab
+
+
+def _exact_one_minus_eps(ay: np.ndarray, q: float) -> np.ndarray:
+    """``lq_root(ay, 1, q) / ay`` elementwise (Newton's root at ``tau = 1``)."""
+    flat = ay.ravel()
+    return np.array([K.lq_root(a, 1.0, q) for a in flat]).reshape(ay.shape) / ay
+
+
+def _segment_coefficients(nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Monomial coefficients (lowest first) in ``u`` of the polynomials through
+    ``values[i]`` at the Chebyshev ``nodes``, one row per segment."""
+    deg = nodes.size - 1
+    cheb = np.linalg.solve(np.polynomial.chebyshev.chebvander(nodes, deg), values.T)
+    to_mono = np.zeros((deg + 1, deg + 1))  # column i: T_i in monomials
+    for i in range(deg + 1):
+        to_mono[: i + 1, i] = np.polynomial.chebyshev.cheb2poly(np.eye(deg + 1)[i])[: i + 1]
+    return (to_mono @ cheb).T
 
 
 def _branch_error(tab: np.ndarray, code: int, q: float) -> float:
@@ -141,13 +163,12 @@ def _branch_error(tab: np.ndarray, code: int, q: float) -> float:
 def branch_table(code: int, q: float) -> np.ndarray:
     """The table of :func:`._kernels.branch_root` for penalty ``code`` (``l1/2``, ``lq``).
 
-    ``l1/2``: one polynomial of degree :data:`._kernels.HALF_DEG`; ``lq``: 4, 8, ... 256
-    segments of degree :data:`._kernels.BRANCH_DEG`, as many as it takes to reproduce the
-    exact root (:func:`._kernels.lq_root`) to :data:`BRANCH_RTOL` on a check grid (the
-    ``l1/2`` table is checked the same way); a one-entry array
-    (the kernels then use the exact map) for the other penalties, or when no table is
-    accurate enough (``q`` above about 0.94: the fold nears the threshold, and rounding in
-    the coordinate alone costs about 1e-14).
+    ``l1/2``: one polynomial of degree :data:`._kernels.HALF_DEG`; ``lq``: 2,880
+    segments of degree :data:`._kernels.BRANCH_DEG` (32 per octave of ``|v| / t - 1``,
+    157 kB). Each is checked against the exact root (:func:`._kernels.lq_root`) on a grid
+    from the threshold to 1e8 times it, to :data:`BRANCH_RTOL`; a one-entry array (the
+    kernels then use the exact map) for the other penalties, or when the table is not
+    that accurate (``q`` close to 1, where the fold nears the threshold).
     Cached per ``q``; read-only.
     """
     if code == K.HALF:
@@ -159,15 +180,10 @@ def branch_table(code: int, q: float) -> np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def _cached_branch_table(code: int, q: float) -> np.ndarray:
-    if code == K.HALF:
-        tries = [(1, K.HALF_DEG)]
-    else:
-        tries = [(n, K.BRANCH_DEG) for n in (4, 8, 16, 32, 64, 128, 256)]
-    for n_segments, deg in tries:
-        tab = _fit_branch_table(code, q, n_segments, deg)
-        if _branch_error(tab, code, q) <= BRANCH_RTOL:
-            tab.flags.writeable = False
-            return tab
+    tab = _fit_half_table() if code == K.HALF else _fit_lq_table(q)
+    if _branch_error(tab, code, q) <= BRANCH_RTOL:
+        tab.flags.writeable = False
+        return tab
     return _NO_TABLE
 
 
