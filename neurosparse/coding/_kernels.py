@@ -135,21 +135,6 @@ _SUB_MASK = (1 << (52 - LQ_SUB_BITS)) - 1
 
 
 @numba.njit(inline="always")
-def _table_position(x: float, lo: float, inv_h: float, top: float) -> float:
-    """Coordinate ``x`` as ``i + (u + 1) / 2`` in segment ``i`` of a :func:`branch_root`
-    table starting at ``lo`` with segments ``1 / inv_h`` wide, clamped to ``[0, top]``."""
-    return min(max((x - lo) * inv_h, 0.0), top)
-
-
-@numba.njit(inline="always", error_model="numpy")
-def _half_coordinate(ay: float, tau: float, kappa_c: float, lo: float, inv_h: float, top: float):
-    """``l1/2`` table position (:func:`_table_position`) of ``ay``: ``s = sqrt(kappa_c -
-    kappa)``, ``kappa = tau / (2 ay^(3/2))``."""
-    return _table_position(math.sqrt(max(kappa_c - 0.5 * tau / (ay * math.sqrt(ay)), 0.0)),
-                           lo, inv_h, top)  # fmt: skip
-
-
-@numba.njit(inline="always")
 def _lq_position(ay: float, inv_t: float) -> tuple[int, float]:
     """Start of the coefficients of the ``lq`` table segment holding ``x = ay / t - 1``
     (``inv_t = 1 / t``), and ``u`` in ``[-1, 1]`` across the segment: the segment is the
@@ -171,10 +156,12 @@ def _half_value(
     ay: float, tau: float, kappa_c: float, lo: float, inv_h: float, tab: np.ndarray
 ) -> float:
     """``l1/2`` root from its one-segment table: ``ay (1 - eps)`` with ``1 - eps`` the
-    polynomial of degree :data:`HALF_DEG` in ``u = 2 w - 1``, ``w`` the position of ``s``
-    (:func:`_half_coordinate`) in ``[0, 1]``. The coefficients are the same for every
-    root, so a loop over roots vectorises."""
-    u = 2.0 * _half_coordinate(ay, tau, kappa_c, lo, inv_h, 1.0) - 1.0
+    polynomial of degree :data:`HALF_DEG` in ``u = 2 w - 1``, ``w = (s - lo) inv_h`` the
+    position of ``s = sqrt(kappa_c - kappa)``, ``kappa = tau / (2 ay^(3/2))``, in
+    ``[0, 1]`` (clamped). The coefficients are the same for every root, so a loop over
+    roots vectorises."""
+    s = math.sqrt(max(kappa_c - 0.5 * tau / (ay * math.sqrt(ay)), 0.0))
+    u = 2.0 * min(max((s - lo) * inv_h, 0.0), 1.0) - 1.0
     acc = tab[BRANCH_HEAD + HALF_DEG]
     for r in range(HALF_DEG - 1, -1, -1):
         acc = acc * u + tab[BRANCH_HEAD + r]

@@ -125,8 +125,11 @@ def calibrate_lambda(
             cache[lam] = (active, mse)
         return cache[lam]
 
+    def misfit(active: float) -> float:  # log(active / target), finite at 0 active
+        return float(np.log(max(active, 1e-3) / target))
+
     def g(u: float) -> float:
-        return float(np.log(max(evaluate(float(np.exp(u)))[0], 1e-3) / target))
+        return misfit(evaluate(float(np.exp(u)))[0])
 
     u_min, u_max = np.log(lo), np.log(hi)
     u = (
@@ -167,7 +170,7 @@ def calibrate_lambda(
             if new == u:  # at the end of lam_range without a bracket
                 break
             u = new
-    best = min(cache, key=lambda lam: abs(np.log(max(cache[lam][0], 1e-3) / target)))
+    best = min(cache, key=lambda lam: abs(misfit(cache[lam][0])))
     active, mse = cache[best]
     return Calibration(
         lam=float(best),

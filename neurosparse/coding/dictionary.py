@@ -169,12 +169,19 @@ def ista_encode(
 
 
 def _encode(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0, parallel):
-    if parallel:
-        with _one_blas_thread():
-            return _encode_batch(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0,
-                                 DK.ista_gram_batch_parallel)  # fmt: skip
-    return _encode_batch(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0,
-                         DK.ista_gram_batch)  # fmt: skip
+    with _blas_for(parallel):
+        return _encode_batch(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0,
+                             _kernel_for(parallel))  # fmt: skip
+
+
+def _kernel_for(parallel: bool):
+    return DK.ista_gram_batch_parallel if parallel else DK.ista_gram_batch
+
+
+def _blas_for(parallel: bool):
+    """BLAS held to one thread around the multi-threaded kernel (its idle threads would
+    spin against Numba's); left as it is otherwise."""
+    return _one_blas_thread() if parallel else contextlib.nullcontext()
 
 
 def _encode_batch(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0, kernel):
@@ -343,7 +350,7 @@ class DictionaryLearner:
         iters = np.empty(nb, dtype=np.int64)
         lrs = np.empty(nb)
         start = time.perf_counter()
-        with _one_blas_thread() if self.parallel else contextlib.nullcontext():
+        with _blas_for(self.parallel):
             self._learn(X, D, p, mse, active, iters, lrs)
         D /= np.maximum(np.linalg.norm(D, axis=1, keepdims=True), 1e-8)
         self.fit_time_ = time.perf_counter() - start
@@ -359,13 +366,14 @@ class DictionaryLearner:
         n = X.shape[0]
         k, bs, nb = p["n_atoms"], p["batch_size"], p["n_batches"]
         ones = np.ones(k)
+        kernel = _kernel_for(bool(self.parallel))  # BLAS already set by fit (_blas_for)
         for t in range(nb):
             D /= np.maximum(np.linalg.norm(D, axis=1, keepdims=True), 1e-8)
             idx = (t * bs + np.arange(bs)) % n
             Xb = X[idx]
-            R, it = _encode(
+            R, it = _encode_batch(
                 Xb, D, p["code"], p["q"], p["lam"], p["eta"], ones, bool(self.positive),
-                p["max_iter"], p["tol"], np.zeros((bs, k)), bool(self.parallel),
+                p["max_iter"], p["tol"], np.zeros((bs, k)), kernel,
             )  # fmt: skip
             E = Xb - R @ D
             mse[t] = np.mean(E * E)

@@ -119,7 +119,7 @@ def _fit_lq_table(q: float) -> np.ndarray:
     nodes = np.cos(np.pi * (np.arange(deg + 1) + 0.5) / (deg + 1))
     octave = 2.0 ** np.arange(K.LQ_E_MIN, K.LQ_E_MAX, dtype=float)
     left = (octave[:, None] * (1.0 + np.arange(sub) / sub)).ravel()
-    width = (octave[:, None] / sub * np.ones(sub)).ravel()
+    width = np.repeat(octave / sub, sub)
     x = left[:, None] + 0.5 * (nodes + 1.0) * width[:, None]
     t = K.zero_threshold(1.0, 1.0, K.LQ, q, 1.0)
     ay = t * (1.0 + x)
