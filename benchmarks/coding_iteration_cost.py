@@ -21,9 +21,16 @@ the machine's drift hits them alike, all in the same arrays (each penalty's stat
 in before its block): with one set of arrays per penalty, the same l0 iteration measured
 1.0x or 1.3x l1's depending on where its arrays lay in memory. A second l1 state, timed
 as if it were another penalty ("l1 (control)"), measures how far a ratio strays from 1
-by noise alone in the same run. Target: cost / l1 cost <= 1, on both paths ("BLAS
-path": the rows differ only in the prox pass; "as run": the solver's own choice of
-product), read within the control's deviation.
+by noise alone in the same run. Target: cost / l1 cost <= 1 for the iteration the
+solver runs ("as run"), read within the control's deviation.
+
+The "BLAS path" rows force the dense product for every penalty: there the iterations
+differ only in the map of the entries above the zero threshold, so those rows show
+that map's own cost, which is not zero: ``l1`` subtracts ``tau``, ``l0`` keeps the
+value, while ``l1/2`` and ``lq`` evaluate a table root (about 2 ns each) and CEL0 a
+division. They are printed with their own line and are not the target's reading: an
+iteration whose product is the same for every penalty cannot make a root cost less
+than a subtraction.
 
 Run: ``python benchmarks/coding_iteration_cost.py [--small] [--repeats 7]``
 """
@@ -164,10 +171,13 @@ def main():
                 if penalty == "l1":  # a second l1 state, timed as if another penalty
                     states[CONTROL, path] = save_state(solver, {})
         # every penalty runs in the same arrays (one solver per path, each penalty's state
-        # copied in before its block and out after it), so that no penalty is helped or
-        # hurt by where its arrays happen to lie in memory; rounds of short blocks
-        # (consecutive iterations, as a solve runs them; the first of a block, after
-        # switching, is not counted): the machine's drift hits every penalty alike
+        # copied in before its block), so that no penalty is helped or hurt by where its
+        # arrays happen to lie in memory; rounds of short blocks (consecutive iterations,
+        # as a solve runs them; the first of a block, after switching, is not counted):
+        # the machine's drift hits every penalty alike. Every block starts again from the
+        # calibrated state (not carried on from the last block): carried on, the
+        # nonconvex codes kept getting sparser than l1's over the run's ~60 iterations
+        # per penalty (l1/2 15 % sparser by the end), which flattered them
         runners = {path: make_solver(X, D, R, K.L1, 0.0, lam1) for path in ("BLAS path", "as run")}
         times = {key: [] for key in states}
         for _ in range(args.repeats):
@@ -179,7 +189,6 @@ def main():
                     one_iteration(s)
                     if i:
                         times[name, path].append(time.perf_counter() - t0)
-                save_state(s, state)
         for (name, path), state in states.items():
             t_p = float(np.median(times[name, path]))
             t_l1 = float(np.median(times["l1", path]))
@@ -203,14 +212,23 @@ def main():
     )
     print()
     print(table(pen_rows, ["shape", "penalty", "path", "iter_ms", "active_frac", "vs_l1"]))
-    worst = max(r["vs_l1"] for r in pen_rows if r["penalty"] != CONTROL)
-    noise = max(abs(r["vs_l1"] - 1.0) for r in pen_rows if r["penalty"] == CONTROL)
-    print(
-        f"worst penalty / l1: {worst:.3f}; the l1 control (l1 timed again as another "
-        f"penalty) is off by {noise:.3f}, so ratios up to {1 + noise:.3f} are not told apart "
-        f"from 1 by this run -> {verdict(worst, 1.0 + noise, higher_is_better=False)} "
-        f"(target <= 1, within this run's noise)"
-    )
+    for path in ("as run", "BLAS path"):
+        rows_p = [r for r in pen_rows if r["path"] == path]
+        worst = max(r["vs_l1"] for r in rows_p if r["penalty"] != CONTROL)
+        noise = max(abs(r["vs_l1"] - 1.0) for r in rows_p if r["penalty"] == CONTROL)
+        if path == "as run":
+            print(
+                f"as run (the solver's iteration): worst penalty / l1 {worst:.3f}; the l1 "
+                f"control (l1 timed again as another penalty) is off by {noise:.3f} -> "
+                f"{verdict(worst, 1.0 + noise, higher_is_better=False)} "
+                f"(target <= 1, within this run's noise)"
+            )
+        else:
+            print(
+                f"BLAS path (dense product forced, the nonzero-branch map's own cost; not "
+                f"the target's reading): worst penalty / l1 {worst:.3f}, control off by "
+                f"{noise:.3f}"
+            )
 
 
 if __name__ == "__main__":

@@ -330,6 +330,50 @@ def test_solver_kernels_parity():
     np.testing.assert_allclose(r_fast, r_slow, rtol=1e-12)
 
 
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize(
+    ("code", "q"), [(K.L1, 0.0), (K.L0, 0.0), (K.HALF, 0.5), (K.LQ, 0.3), (K.CEL0, 0.0)]
+)
+def test_fused_pass_is_the_map_entry_by_entry(code, q, positive):
+    """forward_backward_rows (branch-free: listed entries, then their map) gives the same
+    bits as prox_scalar entry by entry, on rows holding entries at, just under and just
+    over the zero threshold (within its rounding margin), far above it, of both signs;
+    CEL0 with atoms where eta a^2 < 1, = 1 (the map's denominator vanishes) and > 1
+    (the identity above the threshold); rows of several lengths (the vector remainders)."""
+    rng = np.random.default_rng(5)
+    eta, lam, beta = 0.25, 0.3, 0.4
+    for k in (1, 7, 8, 13, 40):
+        norms = rng.choice([0.5, 1.0, 2.0, 3.0], size=k)  # eta a^2: 1/16, 1/4, 1, 9/4
+        thr = np.empty(k)
+        K.zero_thresholds(np.full(k, eta), lam, code, q, norms, thr)
+        t = np.abs(thr) / (1.0 - 1e-12)  # the exact threshold
+        scale = rng.choice(
+            [0.5, 1.0 - 1e-13, 1.0, 1.0 + 1e-13, 1.0 + 1e-11, 1.5, 40.0], size=(6, k)
+        )
+        V = scale * t * rng.choice([-1.0, 1.0], size=(6, k))
+        V[0] = 0.0  # an all-zero row
+        C = rng.normal(size=V.shape)
+        P = rng.normal(size=V.shape)
+        Y = V + eta * (P - C)  # so that the gradient step gives back V
+        V = Y - eta * (P - C)
+        Z_old = rng.normal(size=V.shape)
+        tab = branch_table(code, q)
+        Z, Yn, st = np.empty_like(V), np.empty_like(V), np.empty((6, 3))
+        K.forward_backward_rows(Y, P, C, Z_old, eta, lam, code, q, tab, norms, thr, positive,
+                                beta, Z, Yn, st, 0, 6)  # fmt: skip
+        Z_exp = np.empty_like(V)
+        K.prox_rows(V, np.full(k, eta), lam, code, q, norms, positive, Z_exp, 0, 6)
+        if code in (K.HALF, K.LQ):  # table roots: to the table's accuracy
+            np.testing.assert_allclose(Z, Z_exp, rtol=1e-14, atol=0)
+        else:
+            np.testing.assert_array_equal(Z, Z_exp)
+        np.testing.assert_array_equal(Z == 0.0, Z_exp == 0.0)
+        np.testing.assert_array_equal(Yn, Z + beta * (Z - Z_old))
+        np.testing.assert_allclose(st[:, 0], ((Z - Z_old) ** 2).sum(1), rtol=1e-13)
+        np.testing.assert_allclose(st[:, 1], (Z**2).sum(1), rtol=1e-13)
+        np.testing.assert_array_equal(st[:, 2], np.count_nonzero(Yn, axis=1))
+
+
 def test_sparse_product_kernels_parity():
     rng = np.random.default_rng(3)
     D = rng.normal(size=(9, 5))
