@@ -14,23 +14,20 @@ prox pass over the product alone.
 
 Then the same iteration with each penalty (``l0``, ``l1/2``, ``lq`` with q = 0.3,
 ``cel0``) at matched sparsity: each penalty's lambda is calibrated
-(:func:`neurosparse.coding.calibrate_lambda`) so that its codes
-after 30 FISTA iterations have l1's mean number of active units, and the timed state
+(:func:`neurosparse.coding.calibrate_lambda`, on the timed samples, to 0.5 %) so that
+its codes after 30 FISTA iterations have l1's mean number of active units (with 3 %
+on a subset, as before, the penalties came out 3-6 % sparser than l1, which was worth
+more than the differences measured here), and the timed state
 starts from those codes; the penalties are timed in rounds of short blocks (medians), so that
 the machine's drift hits them alike, all in the same arrays (each penalty's state is copied
 in before its block): with one set of arrays per penalty, the same l0 iteration measured
 1.0x or 1.3x l1's depending on where its arrays lay in memory. A second l1 state, timed
 as if it were another penalty ("l1 (control)"), measures how far a ratio strays from 1
-by noise alone in the same run. Target: cost / l1 cost <= 1 for the iteration the
-solver runs ("as run"), read within the control's deviation.
-
-The "BLAS path" rows force the dense product for every penalty: there the iterations
-differ only in the map of the entries above the zero threshold, so those rows show
-that map's own cost, which is not zero: ``l1`` subtracts ``tau``, ``l0`` keeps the
-value, while ``l1/2`` and ``lq`` evaluate a table root (about 2 ns each) and CEL0 a
-division. They are printed with their own line and are not the target's reading: an
-iteration whose product is the same for every penalty cannot make a root cost less
-than a subtraction.
+by noise alone in the same run. Target: cost / l1 cost <= 1, on both paths, read
+within the control's deviation. On the "BLAS path" the iterations differ only in the
+map of the entries above the zero threshold: ``l1`` subtracts ``tau``, ``l0`` keeps
+the value, ``l1/2`` and ``lq`` evaluate a table root (about 2 ns each), CEL0 divides;
+"as run" adds each penalty's own choice of product (from the nonzero entries).
 
 Run: ``python benchmarks/coding_iteration_cost.py [--small] [--repeats 7]``
 """
@@ -157,9 +154,11 @@ def main():
                     return sparse_encode(Xs, D, penalty=penalty, q=q, lam=lam, solver="fista",
                                          max_iter=30)  # fmt: skip
 
-                cal = calibrate_lambda(X[:512], D, penalty=penalty, q=q, target_active=target,
+                # on the timed samples themselves, to 0.5 %: every active entry costs
+                # its map, so a looser match moves the ratios by more than the target
+                cal = calibrate_lambda(X, D, penalty=penalty, q=q, target_active=target,
                                        encode=enc, lam_range=(1e-4 * lam1, 10 * lam1),
-                                       rtol=0.03)  # fmt: skip
+                                       rtol=0.005)  # fmt: skip
                 lam = cal.lam
                 Rp = enc(X, lam)
             name = penalty if q is None else f"lq (q={q})"
@@ -216,19 +215,12 @@ def main():
         rows_p = [r for r in pen_rows if r["path"] == path]
         worst = max(r["vs_l1"] for r in rows_p if r["penalty"] != CONTROL)
         noise = max(abs(r["vs_l1"] - 1.0) for r in rows_p if r["penalty"] == CONTROL)
-        if path == "as run":
-            print(
-                f"as run (the solver's iteration): worst penalty / l1 {worst:.3f}; the l1 "
-                f"control (l1 timed again as another penalty) is off by {noise:.3f} -> "
-                f"{verdict(worst, 1.0 + noise, higher_is_better=False)} "
-                f"(target <= 1, within this run's noise)"
-            )
-        else:
-            print(
-                f"BLAS path (dense product forced, the nonzero-branch map's own cost; not "
-                f"the target's reading): worst penalty / l1 {worst:.3f}, control off by "
-                f"{noise:.3f}"
-            )
+        print(
+            f"{path}: worst penalty / l1 {worst:.3f}; the l1 control (l1 timed again as "
+            f"another penalty) is off by {noise:.3f} -> "
+            f"{verdict(worst, 1.0 + noise, higher_is_better=False)} "
+            f"(target <= 1, within this run's noise)"
+        )
 
 
 if __name__ == "__main__":

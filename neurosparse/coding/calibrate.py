@@ -201,7 +201,9 @@ def fit_at_sparsity(
     :math:`\lambda` changes meaning as the dictionary learns, so it is recalibrated
     (:func:`calibrate_lambda` on ``calibration_patches``, each search starting from the
     previous :math:`\lambda`) at the start of each of ``n_segments`` equal parts of the
-    run, and once more on the final dictionary.
+    run, and once more on the final dictionary. The batches take ``patches`` in order,
+    each later pass over them in a new random order (:func:`.dictionary.batch_order`,
+    drawn from ``seed`` after the initial dictionary).
 
     Returns
     -------
@@ -210,7 +212,7 @@ def fit_at_sparsity(
     final :class:`Calibration` (``calibration``).
     """
     from neurosparse._validation import resolve_rng
-    from neurosparse.coding.dictionary import DictionaryLearner
+    from neurosparse.coding.dictionary import DictionaryLearner, batch_order
 
     X = check_array("patches", patches, ndim=2)
     C = check_array("calibration_patches", calibration_patches, ndim=2)
@@ -220,12 +222,13 @@ def fit_at_sparsity(
     D = rng.standard_normal((n_atoms, X.shape[1])) / np.sqrt(n_atoms)
     D /= np.linalg.norm(D, axis=1, keepdims=True)
     bounds = np.linspace(0, n_batches, n_segments + 1).astype(int)
+    order = batch_order(X.shape[0], n_batches, batch_size, rng, shuffle=True)
     lams, mse, active = [], [], []
     for a, b in itertools.pairwise(bounds):
         cal = calibrate_lambda(C, D, penalty=penalty, target_active=target_active, q=q, eta=eta,
                                lam_init=lams[-1] if lams else None)  # fmt: skip
         lams.append(cal.lam)
-        rows = (np.arange(a * batch_size, b * batch_size)) % X.shape[0]
+        rows = order[a * batch_size : b * batch_size]
         model = DictionaryLearner(
             n_atoms, penalty=penalty, lam=cal.lam, q=q, eta=eta, lr=lr,
             batch_size=batch_size, dictionary_init=D, seed=0,

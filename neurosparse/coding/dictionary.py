@@ -193,12 +193,35 @@ def _encode_batch(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0, k
     return R, int(n_iter)
 
 
+def batch_order(
+    n_rows: int, n_batches: int, batch_size: int, rng: np.random.Generator, *, shuffle: bool
+) -> np.ndarray:
+    """Row indices of ``n_batches`` consecutive batches of ``batch_size`` rows out of
+    ``n_rows``: the rows in their order on the first pass; on each later pass (when the
+    batches need more rows than there are) a new permutation drawn from ``rng`` with
+    ``shuffle``, else the first pass again.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> batch_order(4, 3, 2, np.random.default_rng(0), shuffle=False)
+    array([0, 1, 2, 3, 0, 1])
+    """
+    total = n_batches * batch_size
+    if not shuffle or total <= n_rows:
+        return np.arange(total) % n_rows
+    passes = -(-total // n_rows)
+    order = [np.arange(n_rows)] + [rng.permutation(n_rows) for _ in range(passes - 1)]
+    return np.concatenate(order)[:total]
+
+
 class DictionaryLearner:
     r"""Sparse-coding dictionary learning with a choice of penalty (Rentzeperis et al. 2023).
 
-    See the module docstring for the algorithm. ``fit(patches)`` runs one pass of
-    ``n_batches`` batches of ``batch_size`` consecutive rows of ``patches`` (wrapping
-    around when more batches than rows are asked for).
+    See the module docstring for the algorithm. ``fit(patches)`` runs ``n_batches``
+    batches of ``batch_size`` consecutive rows of ``patches``; when they ask for more
+    rows than there are, the rows are visited again, each later pass in a new random
+    order with ``shuffle`` (:func:`batch_order`).
 
     Parameters
     ----------
@@ -226,6 +249,10 @@ class DictionaryLearner:
         :math:`\epsilon` of the stopping rule (0.01).
     positive : bool
         Nonnegative codes.
+    shuffle : bool
+        Visit the rows in a new random order (from ``seed``) on every pass after the
+        first; ``False`` repeats the first pass's order, so the batches (and the
+        history's batch-to-batch pattern) repeat with the period of one pass.
     parallel : bool
         Multi-threaded ISTA kernel (the same bits), with BLAS held to one thread during
         ``fit`` (its idle threads would compete with Numba's): 2-4x faster than
@@ -234,7 +261,7 @@ class DictionaryLearner:
         Starting dictionary (n_atoms, n_features), e.g. to continue a run; default
         ``randn / sqrt(n_atoms)`` drawn from ``seed``.
     seed : int, Generator or None
-        Seeds the initial dictionary.
+        Seeds the initial dictionary, then the order of the later passes.
 
     Attributes
     ----------
@@ -274,6 +301,7 @@ class DictionaryLearner:
         max_iter: int = 5000,
         tol: float = 0.01,
         positive: bool = False,
+        shuffle: bool = True,
         parallel: bool = True,
         dictionary_init: Any = None,
         seed: Any = None,
@@ -290,6 +318,7 @@ class DictionaryLearner:
         self.max_iter = max_iter
         self.tol = tol
         self.positive = positive
+        self.shuffle = shuffle
         self.parallel = parallel
         self.dictionary_init = dictionary_init
         self.seed = seed
@@ -320,7 +349,7 @@ class DictionaryLearner:
             p["n_batches"] = check_int("n_batches", self.n_batches, low=1)
         p["max_iter"] = check_int("max_iter", self.max_iter, low=1)
         p["tol"] = check_real("tol", self.tol, low=0.0, low_open=True)
-        for name in ("positive", "parallel"):
+        for name in ("positive", "shuffle", "parallel"):
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
         return p
@@ -350,8 +379,9 @@ class DictionaryLearner:
         iters = np.empty(nb, dtype=np.int64)
         lrs = np.empty(nb)
         start = time.perf_counter()
+        order = batch_order(X.shape[0], nb, p["batch_size"], rng, shuffle=bool(self.shuffle))
         with _blas_for(self.parallel):
-            self._learn(X, D, p, mse, active, iters, lrs)
+            self._learn(X, D, order, p, mse, active, iters, lrs)
         D /= np.maximum(np.linalg.norm(D, axis=1, keepdims=True), 1e-8)
         self.fit_time_ = time.perf_counter() - start
         self.components_ = D
@@ -361,16 +391,15 @@ class DictionaryLearner:
         self._params = p
         return self
 
-    def _learn(self, X, D, p, mse, active, iters, lrs) -> None:
-        """The batches of :meth:`fit`: codes, then a Hebbian step, ``D`` in place."""
-        n = X.shape[0]
+    def _learn(self, X, D, order, p, mse, active, iters, lrs) -> None:
+        """The batches of :meth:`fit` (rows ``order``, batch after batch): codes, then a
+        Hebbian step, ``D`` in place."""
         k, bs, nb = p["n_atoms"], p["batch_size"], p["n_batches"]
         ones = np.ones(k)
         kernel = _kernel_for(bool(self.parallel))  # BLAS already set by fit (_blas_for)
         for t in range(nb):
             D /= np.maximum(np.linalg.norm(D, axis=1, keepdims=True), 1e-8)
-            idx = (t * bs + np.arange(bs)) % n
-            Xb = X[idx]
+            Xb = X[order[t * bs : (t + 1) * bs]]
             R, it = _encode_batch(
                 Xb, D, p["code"], p["q"], p["lam"], p["eta"], ones, bool(self.positive),
                 p["max_iter"], p["tol"], np.zeros((bs, k)), kernel,
@@ -417,7 +446,7 @@ class DictionaryLearner:
         """The constructor's arguments (JSON-friendly where possible)."""
         names = (
             "n_atoms", "penalty", "lam", "q", "eta", "lr", "lr_decay", "batch_size",
-            "n_batches", "max_iter", "tol", "positive", "parallel",
+            "n_batches", "max_iter", "tol", "positive", "shuffle", "parallel",
         )  # fmt: skip
         return {name: getattr(self, name) for name in names}
 

@@ -15,8 +15,9 @@ COLORS = {"l1": "tab:red", "l0": "tab:blue", "l1/2": "tab:green", "cel0": "tab:p
 NAMES = {"l1": "l1", "l0": "l0", "l1/2": "l1_2", "cel0": "cel0"}
 
 
-#: At most this many training patches are drawn; longer runs cycle through them (the
-#: learners wrap around), which keeps a 4000-batch run of 16x16 patches at 200 MB.
+#: At most this many training patches are drawn, which keeps a 4000-batch run of 16x16
+#: patches at 200 MB; longer runs pass over them again, each time in a new order
+#: (:func:`neurosparse.coding.dictionary.batch_order`).
 TRAIN_POOL = 100_000
 
 

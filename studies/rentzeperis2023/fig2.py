@@ -17,7 +17,8 @@ units reached a running MSE of 0.0265 at batch 100 and 0.0138 at batch 4000.
 
 The paper's training length: 500 units, 4000 batches of 250 patches per penalty (the
 patches drawn from a pool of 100,000 from the 8 shipped natural images, whitened as in
-the paper; the paper used 137 van Hateren images). Quick mode (a smoke test, not a
+the paper, each pass over the pool after the first in a new order; the paper used 137
+van Hateren images). Quick mode (a smoke test, not a
 reproduction): 8x8 patches, 96 units, 20 batches of 100. Matched sparsity is measured
 on held-out patches: lambda is calibrated on them to the target number of active units,
 and the MSE at exactly the target is read off each penalty's lambda sweep (log-log
@@ -42,8 +43,7 @@ units is 3.0 (l1/l0 1.6), below the published 5x, so ``ratio_agrees`` is False. 
 600 batches instead of 4000 it was 2.9: the training length does not explain the gap.
 The steps in panel A are the lambda recalibrations between the four learning segments
 (the first segment's lambda, calibrated on the random initial dictionary, gives denser
-codes than the target); its ripple of period 400 batches is the pool of patches cycled.
-343 s wall, 663 s CPU on 2 cores.
+codes than the target). 351 s wall, 676 s CPU on 2 cores.
 """
 
 from __future__ import annotations

@@ -36,14 +36,14 @@ Agreement flags (tolerances fixed before running, not tuned; each a boolean vari
 
 Known deviation at this scale (full run, seed 0): the order holds at every size, but
 every penalty's MSE *rises* slowly with the number of units (CEL0 most: 0.0083 at 2x,
-0.0200 at 20x; l1 0.0443 to 0.0483), so l1 never reaches CEL0's 2x MSE and
+0.0201 at 20x; l1 0.0442 to 0.0483), so l1 never reaches CEL0's 2x MSE and
 ``ratio_agrees`` is False. Training length does not explain it: with 300 batches
 instead of 1200 every MSE was 1-12 % higher (CEL0 0.0094 to 0.0228) and rose the same
 way. Nor does the authors' early-stopped ISTA alone: codes solved to convergence (FISTA,
 tol 1e-7, lambda recalibrated) have about 2.5x lower l1 MSE but still rise with size
 (0.0170 at 2x, 0.0192 at 20x, 900 batches). CEL0's step shrinks with size (its step
 times the squared spectral norm stays at 0.5), which makes the relative-change rule end
-its ISTA earlier at large sizes. Full run: 383 s wall, 743 s CPU on 2 cores.
+its ISTA earlier at large sizes. Full run: 366 s wall, 709 s CPU on 2 cores.
 """
 
 from __future__ import annotations

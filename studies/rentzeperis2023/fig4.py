@@ -32,11 +32,11 @@ The paper states both for its learned dictionaries; ``agrees`` is the AND of the
 flags (the paper's headline penalty); the l1 flags are reported beside it.
 
 Known deviation (full run, seed 0): the distributions are peaked, but at CV near 0
-(median 0.042, 0.019, 0.016 for CEL0 at 2x, 5x, 10x): sparse codes of gratings respond
+(median 0.043, 0.019, 0.017 for CEL0 at 2x, 5x, 10x): sparse codes of gratings respond
 to about one orientation per unit, and tuning gets *sharper* with more units, while
 fewer units respond at all (CEL0 61 %, l1 49 % at 10x), so ``trend_agrees`` is False.
 With 300 batches instead of 1200 the medians were 0.048, 0.019, 0.010: longer training
-does not reverse the trend. Full run: 91 s wall, 174 s CPU on 2 cores.
+does not reverse the trend. Full run: 89 s wall, 170 s CPU on 2 cores.
 """
 
 from __future__ import annotations

@@ -15,13 +15,13 @@ Agreement flag (stated before running, not tuned): ``gabor_like_agrees`` is True
 majority (>= 50 %) of the units is fitted by a Gabor with R^2 >= 0.8. Both numbers are
 our reading of "Gabor-like"; the paper publishes neither. ``agrees`` equals it.
 
-Full run (seed 0): 79 % of the 500 units have R^2 >= 0.8 (median R^2 0.83), so the flag
+Full run (seed 0): 75 % of the 500 units have R^2 >= 0.8 (median R^2 0.83), so the flag
 is True; the atoms are localised and oriented. With 500 batches instead of the paper's
 4000 it was 46 % (median 0.79): the fits were limited by the noise left in the atoms.
-105 s wall, 173 s CPU on 2 cores.
+108 s wall, 175 s CPU on 2 cores.
 
 The paper's training length: 4000 batches of 250 patches (from a pool of 100,000 drawn
-from the 8 shipped images, cycled). Quick mode: 8x8 patches, 48 units, 20 batches of 100.
+from the 8 shipped images; each pass after the first in a new order). Quick mode: 8x8 patches, 48 units, 20 batches of 100.
 """
 
 from __future__ import annotations

@@ -8,7 +8,12 @@ import pytest
 from neurosparse.coding import _dictionary_kernels as DK
 from neurosparse.coding import _kernels as K
 from neurosparse.coding.calibrate import calibrate_lambda
-from neurosparse.coding.dictionary import DictionaryLearner, default_eta, ista_encode
+from neurosparse.coding.dictionary import (
+    DictionaryLearner,
+    batch_order,
+    default_eta,
+    ista_encode,
+)
 from neurosparse.coding.images import natural_patches
 from neurosparse.testing import check_bad_input, check_deterministic, check_result_roundtrip
 
@@ -90,6 +95,37 @@ def test_learner_deterministic_and_roundtrip(patches, tmp_path):
     check_result_roundtrip(tree, tmp_path)
 
 
+def test_batch_order_reshuffles_later_passes():
+    rng = np.random.default_rng(0)
+    once = batch_order(10, 2, 3, rng, shuffle=True)  # within one pass: the rows in order
+    np.testing.assert_array_equal(once, np.arange(6))
+    order = batch_order(10, 9, 3, np.random.default_rng(1), shuffle=True)  # 27 rows: 3 passes
+    assert order.shape == (27,)
+    np.testing.assert_array_equal(order[:10], np.arange(10))
+    for later in (order[10:20], order[20:]):  # each later pass: distinct rows, a new order
+        assert len(set(later)) == len(later)
+    np.testing.assert_array_equal(np.sort(order[10:20]), np.arange(10))
+    assert not np.array_equal(order[10:20], np.arange(10))
+    np.testing.assert_array_equal(order, batch_order(10, 9, 3, np.random.default_rng(1),
+                                                     shuffle=True))  # fmt: skip
+    np.testing.assert_array_equal(batch_order(10, 9, 3, rng, shuffle=False), np.arange(27) % 10)
+
+
+def test_learner_shuffle_changes_only_later_passes(patches):
+    """One pass: shuffle makes no difference; beyond it, the batches differ."""
+
+    def history(shuffle, n_batches):
+        model = DictionaryLearner(16, penalty="l1", lam=0.3, batch_size=100,
+                                  n_batches=n_batches, shuffle=shuffle, seed=3)  # fmt: skip
+        return model.fit(patches[:500]).history_["mse"]
+
+    np.testing.assert_array_equal(history(True, 5), history(False, 5))
+    a, b = history(True, 10), history(False, 10)
+    np.testing.assert_array_equal(a[:5], b[:5])
+    assert not np.array_equal(a[5:], b[5:])
+    assert DictionaryLearner(4, shuffle=False).get_params()["shuffle"] is False
+
+
 def test_learner_bad_inputs(patches):
     def fit(**kw):
         return DictionaryLearner(**kw).fit(patches)
@@ -97,6 +133,7 @@ def test_learner_bad_inputs(patches):
     check_bad_input(fit, names="penalty", penalty="l2")
     check_bad_input(fit, names="n_atoms", n_atoms=0)
     check_bad_input(fit, names="lr", lr=-1.0)
+    check_bad_input(fit, names="shuffle", shuffle="yes")
     check_bad_input(fit, names="q", penalty="lq", lam=0.1)
     check_bad_input(fit, names="dictionary_init", n_atoms=4, dictionary_init=np.ones((3, 64)))
     check_bad_input(DictionaryLearner(4).fit, names="patches", patches=np.ones(5))
