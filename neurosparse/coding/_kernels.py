@@ -446,66 +446,15 @@ def zero_thresholds(
 
 
 @numba.njit(inline="always")
-def _momentum(j, z_out, z_old, beta, y_new):
-    """Entry ``j`` of the momentum point, ``z + beta (z - z_old[j])`` into ``y_new``; its
-    terms of the row's statistics: ``(z - z_old[j])^2``, ``z^2`` and whether it is nonzero."""
-    z = z_out[j]
+def _store(z, j, z_old, beta, z_out, y_new, s, z2, nnz):
+    """Write entry ``j`` of the new iterate ``z`` and its momentum point
+    ``z + beta (z - z_old[j])``; return the running ``||dz||^2``, ``||z||^2`` and nonzero
+    count of the momentum point."""
     d = z - z_old[j]
+    z_out[j] = z
     yn = z + beta * d
     y_new[j] = yn
-    return d * d, z * z, 1 if yn != 0.0 else 0
-
-
-@numba.njit(cache=True)
-def _nonzero_magnitudes(
-    a: np.ndarray,
-    m: int,
-    cols: np.ndarray,
-    v: np.ndarray,
-    eta: float,
-    lam: float,
-    code: int,
-    q: float,
-    tab: np.ndarray,
-    norms: np.ndarray,
-    t: float,
-    positive: bool,
-    w: np.ndarray,
-    seg: np.ndarray,
-) -> None:
-    """``a[u] = |prox_nonzero(v[cols[u]], ...)|`` for ``u < m``, in place (``a[:m]``
-    holds ``|v[cols[:m]]|``, every entry strictly above its zero threshold, and with
-    ``positive`` positive): the penalty's nonzero branch in one loop over the listed
-    entries, without a branch on the data, so that it vectorises (``l1`` subtracts
-    ``tau``, ``l0`` keeps, CEL0 its closed form per atom norm, ``l1/2`` and ``lq`` the
-    table roots of :func:`branch_roots`; ``t`` is the zero threshold at ``tau``, ``w``
-    and the int64 ``seg`` their scratch). The same arithmetic as :func:`prox_nonzero`,
-    so the same bits. ``a``, ``w`` and ``seg`` need ``m`` rounded up to a multiple of 8
-    entries."""
-    tau = eta * lam
-    if code == L1:
-        for u in range(m):
-            a[u] = a[u] - tau
-    elif code == L0:
-        return
-    elif code == CEL0:
-        r = math.sqrt(2.0 * lam)
-        for u in range(m):
-            n = norms[cols[u]]
-            ay = a[u]
-            a2g = n * n * eta
-            shrinks = a2g < 1.0  # else the map is the identity (and 1 - a2g <= 0)
-            x = (ay - r * n * eta) / ((1.0 - a2g) if shrinks else 1.0)
-            a[u] = x if (shrinks and x <= ay) else ay
-    elif tab.shape[0] > 1 and tau > 0.0:
-        m8 = (m + 7) & -8  # whole vectors: no scalar remainder loop
-        for u in range(m, m8):
-            a[u] = 1.0
-        branch_roots(a, m8, tau, t, code, q, tab, w, seg)
-    else:  # l1/2, lq without a table (or tau = 0)
-        for u in range(m):
-            j = cols[u]
-            a[u] = abs(prox_nonzero(v[j], eta, lam, code, q, norms[j], positive))
+    return s + d * d, z2 + z * z, nnz + (1 if yn != 0.0 else 0)
 
 
 @numba.njit(cache=True)
@@ -526,80 +475,55 @@ def _fb_row(
     z_out: np.ndarray,
     y_new: np.ndarray,
     stats: np.ndarray,
-    cols: np.ndarray,
+    defer: np.ndarray,
     buf: np.ndarray,
 ) -> None:
     """The prox and momentum pass of one row (see :func:`forward_backward_rows`).
 
-    A row's nonzero pattern is random, so a branch on it mispredicts; the pass has none
-    in its loops over the row (scratch from :func:`_row_scratch`: ``cols`` (int64) and
-    ``buf`` of shape ``(3, k + 8)``, ``k`` the row's length):
-
-    1. ``v = y - eta (p - c)`` into ``buf[2]``; the columns beyond the zero threshold
-       (``|v| > thr[j] (1 + 4e-12)``, and ``v > 0`` with ``positive``) listed in
-       ``cols[0]``, those within rounding of it in ``cols[1]`` (each column is written
-       at the list's end and the count advanced by the comparison);
-    2. the listed entries' magnitudes, :func:`_nonzero_magnitudes` (into ``buf[0]``;
-       ``buf[1]``, ``cols[2]`` its scratch);
-    3. ``z``: zero, the listed entries with the sign of ``v``, the near-threshold ones by
-       the full map, :func:`prox_scalar` (rare);
-    4. the momentum point and the row's statistics (four partial sums each).
+    With a :func:`branch_root` table (``tab`` longer than one entry: ``l1/2`` and ``lq``)
+    the entries on the nonzero branch are only listed in the first loop (their columns
+    in ``defer[0]``, their ``|v|`` in ``buf[0]``; scratch, ``defer`` (int64) and ``buf``
+    of shape ``(2, k + 8)``, ``k`` the row's length), mapped all at once by
+    :func:`branch_roots` (its scratch: ``buf[1]``, ``defer[1]``) and finished in a
+    second loop.
     """
     k = y.shape[0]
-    v = buf[2]
-    m = 0
-    n_near = 0
-    for j in range(k):
-        vj = y[j] - eta * (p[j] - c[j])
-        v[j] = vj
-        av = abs(vj)
-        t = thr[j]
-        above = t * _THR_ABOVE
-        cols[0, m] = j
-        m += 1 if (av > above and (not positive or vj > 0.0)) else 0
-        cols[1, n_near] = j
-        n_near += 1 if (av > t and av <= above) else 0
-    a = buf[0]
-    for u in range(m):
-        a[u] = abs(v[cols[0, u]])
-    # thr[0]: the l1/2 and lq threshold, the same in every column (norms only enter CEL0's)
-    _nonzero_magnitudes(
-        a, m, cols[0], v, eta, lam, code, q, tab, norms, thr[0], positive, buf[1], cols[2]
-    )
-    for j in range(k):
-        z_out[j] = 0.0
-    for u in range(m):
-        j = cols[0, u]
-        z_out[j] = math.copysign(a[u], v[j])
-    for u in range(n_near):
-        j = cols[1, u]
-        z_out[j] = prox_scalar(v[j], eta, lam, code, q, norms[j], positive)
-    # four partial sums: the additions of one sum form a chain, each waiting for the last
-    s0 = s1 = s2 = s3 = 0.0
-    q0 = q1 = q2 = q3 = 0.0
+    s = 0.0
+    z2 = 0.0
     nnz = 0
-    k4 = k & -4
-    for j in range(0, k4, 4):
-        d, z, nz = _momentum(j, z_out, z_old, beta, y_new)
-        s0, q0, nnz = s0 + d, q0 + z, nnz + nz
-        d, z, nz = _momentum(j + 1, z_out, z_old, beta, y_new)
-        s1, q1, nnz = s1 + d, q1 + z, nnz + nz
-        d, z, nz = _momentum(j + 2, z_out, z_old, beta, y_new)
-        s2, q2, nnz = s2 + d, q2 + z, nnz + nz
-        d, z, nz = _momentum(j + 3, z_out, z_old, beta, y_new)
-        s3, q3, nnz = s3 + d, q3 + z, nnz + nz
-    for j in range(k4, k):
-        d, z, nz = _momentum(j, z_out, z_old, beta, y_new)
-        s0, q0, nnz = s0 + d, q0 + z, nnz + nz
-    stats[0] = (s0 + s1) + (s2 + s3)
-    stats[1] = (q0 + q1) + (q2 + q3)
+    m = 0
+    tau = eta * lam
+    tabled = tab.shape[0] > 1 and tau > 0.0
+    for j in range(k):
+        v = y[j] - eta * (p[j] - c[j])
+        av = abs(v)
+        t = thr[j]
+        if av <= t:
+            z = 0.0
+        elif av > t * _THR_ABOVE:
+            if tabled and not (positive and v <= 0.0):
+                defer[0, m] = j
+                buf[0, m] = av
+                z_out[j] = v  # for its sign
+                m += 1
+                continue
+            z = prox_nonzero(v, eta, lam, code, q, norms[j], positive)
+        else:  # within rounding of the threshold: the full map decides
+            z = prox_scalar(v, eta, lam, code, q, norms[j], positive)
+        s, z2, nnz = _store(z, j, z_old, beta, z_out, y_new, s, z2, nnz)
+    if m > 0:
+        m8 = (m + 7) & -8  # whole vectors: no scalar remainder loop (buf has k + 8 columns)
+        for u in range(m, m8):
+            buf[0, u] = 1.0
+        # thr[0]: the lq threshold, the same in every column (norms only enter CEL0's)
+        branch_roots(buf[0], m8, tau, thr[0], code, q, tab, buf[1], defer[1])
+    for u in range(m):
+        j = defer[0, u]
+        s, z2, nnz = _store(math.copysign(buf[0, u], z_out[j]), j, z_old, beta, z_out, y_new,
+                            s, z2, nnz)  # fmt: skip
+    stats[0] = s
+    stats[1] = z2
     stats[2] = nnz
-
-
-@numba.njit(cache=True)
-def _row_scratch(k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Scratch of :func:`_fb_row` for rows of ``k`` entries."""
-    return np.empty((3, k + 8), dtype=np.int64), np.empty((3, k + 8))
 
 
 @numba.njit(cache=True)
@@ -635,11 +559,12 @@ def forward_backward_rows(
     stopping test's norms and the sparsity that picks the next product). ``Y_new`` may
     alias ``Y`` or ``P``; ``Z`` must not alias ``Z_old``.
     """
-    cols, buf = _row_scratch(Y.shape[1])
+    defer = np.empty((2, Y.shape[1] + 8), dtype=np.int64)
+    buf = np.empty((2, Y.shape[1] + 8))
     for i in range(lo, hi):
         _fb_row(
             Y[i], P[i], C[i], Z_old[i], eta, lam, code, q, tab, norms, thr, positive, beta,
-            Z[i], Y_new[i], stats[i], cols, buf,
+            Z[i], Y_new[i], stats[i], defer, buf,
         )  # fmt: skip
 
 
@@ -709,12 +634,13 @@ def forward_backward_sparse_rows(
     k = Y.shape[1]
     p = np.empty(k)
     idx = np.empty(k, dtype=np.int64)
-    cols, buf = _row_scratch(k)
+    defer = np.empty((2, k + 8), dtype=np.int64)
+    buf = np.empty((2, k + 8))
     for i in range(lo, hi):
         _sparse_row_product(Y[i], G, idx, p)
         _fb_row(
             Y[i], p, C[i], Z_old[i], eta, lam, code, q, tab, norms, thr, positive, beta,
-            Z[i], Y_new[i], stats[i], cols, buf,
+            Z[i], Y_new[i], stats[i], defer, buf,
         )  # fmt: skip
 
 
@@ -764,7 +690,8 @@ def ista_sparse_rows(
     zb = np.empty(k)
     y = np.empty(k)
     st = np.empty(3)
-    cols, buf = _row_scratch(k)
+    defer = np.empty((2, k + 8), dtype=np.int64)
+    buf = np.empty((2, k + 8))
     for i in range(lo, hi):
         for j in range(k):
             za[j] = Z[i, j]
@@ -779,7 +706,7 @@ def ista_sparse_rows(
             _sparse_row_product(y, G, idx, p)
             _fb_row(
                 y, p, C[i], za, eta, lam, code, q, tab, norms, thr, positive, beta, zb, y, st,
-                cols, buf,
+                defer, buf,
             )  # fmt: skip
             za, zb = zb, za
             if fista:
