@@ -18,8 +18,8 @@ units reached a running MSE of 0.0265 at batch 100 and 0.0138 at batch 4000.
 The paper's training length: 500 units, 4000 batches of 250 patches per penalty (the
 patches drawn from a pool of 100,000 from the 8 shipped natural images, whitened as in
 the paper, each pass over the pool after the first in a new order; the paper used 137
-van Hateren images). Quick mode (a smoke test, not a
-reproduction): 8x8 patches, 96 units, 20 batches of 100. Matched sparsity is measured
+van Hateren images). Quick mode (a smoke test, not a reproduction): 8x8 patches, 96
+units, 20 batches of 100. Matched sparsity is measured
 on held-out patches: lambda is calibrated on them to the target number of active units,
 and the MSE at exactly the target is read off each penalty's lambda sweep (log-log
 interpolation).

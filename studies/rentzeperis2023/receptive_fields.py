@@ -21,7 +21,8 @@ is True; the atoms are localised and oriented. With 500 batches instead of the p
 108 s wall, 175 s CPU on 2 cores.
 
 The paper's training length: 4000 batches of 250 patches (from a pool of 100,000 drawn
-from the 8 shipped images; each pass after the first in a new order). Quick mode: 8x8 patches, 48 units, 20 batches of 100.
+from the 8 shipped images, each pass after the first in a new order). Quick mode: 8x8
+patches, 48 units, 20 batches of 100.
 """
 
 from __future__ import annotations

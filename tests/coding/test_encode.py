@@ -335,11 +335,12 @@ def test_solver_kernels_parity():
     ("code", "q"), [(K.L1, 0.0), (K.L0, 0.0), (K.HALF, 0.5), (K.LQ, 0.3), (K.CEL0, 0.0)]
 )
 def test_fused_pass_is_the_map_entry_by_entry(code, q, positive):
-    """forward_backward_rows (branch-free: listed entries, then their map) gives the same
-    bits as prox_scalar entry by entry, on rows holding entries at, just under and just
-    over the zero threshold (within its rounding margin), far above it, of both signs;
-    CEL0 with atoms where eta a^2 < 1, = 1 (the map's denominator vanishes) and > 1
-    (the identity above the threshold); rows of several lengths (the vector remainders)."""
+    """forward_backward_rows (threshold shortcut, nonzero branch, table roots) gives the
+    same bits as prox_scalar entry by entry (l1/2, lq: to the table's accuracy), on rows
+    holding entries at, just under and just over the zero threshold (within its rounding
+    margin), far above it, of both signs; CEL0 with atoms where eta a^2 < 1, = 1 (the
+    closed form's denominator vanishes) and > 1 (the identity above the threshold); rows
+    of several lengths (the vector remainders of the root loop)."""
     rng = np.random.default_rng(5)
     eta, lam, beta = 0.25, 0.3, 0.4
     for k in (1, 7, 8, 13, 40):
