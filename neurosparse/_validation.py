@@ -76,7 +76,10 @@ def _check_range(name, value, low, high, what, low_open=False, high_open=False):
         hi = "inf" if high is None else repr(high)
         lb = "(" if low_open or low is None else "["
         hb = ")" if high_open or high is None else "]"
-        raise ValueError(f"{name} must be a {what} in {lb}{lo}, {hi}{hb}, got {_show(value)}")
+        article = "an" if what[0] in "aeiou" else "a"
+        raise ValueError(
+            f"{name} must be {article} {what} in {lb}{lo}, {hi}{hb}, got {_show(value)}"
+        )
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[str]) -> str:

@@ -29,7 +29,7 @@ def test_check_int():
         check_int("k", 2.5)
     with pytest.raises(TypeError, match="k must be an integer, got True"):
         check_int("k", True)
-    with pytest.raises(ValueError, match=r"k must be a integer in \[1, 5\], got 7"):
+    with pytest.raises(ValueError, match=r"k must be an integer in \[1, 5\], got 7"):
         check_int("k", 7, low=1, high=5)
 
 

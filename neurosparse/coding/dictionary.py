@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosparse._estimator import ParamsMixin
 from neurosparse._validation import (
     check_array,
     check_choice,
@@ -215,7 +216,7 @@ def batch_order(
     return np.concatenate(order)[:total]
 
 
-class DictionaryLearner:
+class DictionaryLearner(ParamsMixin):
     r"""Sparse-coding dictionary learning with a choice of penalty (Rentzeperis et al. 2023).
 
     See the module docstring for the algorithm. ``fit(patches)`` runs ``n_batches``
@@ -442,14 +443,6 @@ class DictionaryLearner:
         X = np.asarray(X, dtype=np.float64)
         return float(np.mean((X - R @ self.components_) ** 2))
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor's arguments (JSON-friendly where possible)."""
-        names = (
-            "n_atoms", "penalty", "lam", "q", "eta", "lr", "lr_decay", "batch_size",
-            "n_batches", "max_iter", "tol", "positive", "shuffle", "parallel",
-        )  # fmt: skip
-        return {name: getattr(self, name) for name in names}
-
     # -- result format ------------------------------------------------------------------
 
     def to_result(self):
@@ -499,7 +492,10 @@ class DictionaryLearner:
             },
             coords={"step": ("step", steps, {"long_name": "batch index"})},
         )
-        params = self.get_params()
+        # the constructor's arguments but the initial dictionary (an array) and the seed
+        # (the result's own attr), with the values the fit used for the defaults
+        params = self.get_params(deep=False)
+        del params["dictionary_init"], params["seed"]
         params["eta"] = self._params["eta"]
         params["n_batches"] = self._params["n_batches"]
         params["n_features"] = int(self.n_features_in_)

@@ -83,6 +83,7 @@ import numpy as np
 import scipy.linalg
 import xarray as xr
 
+from neurosparse._estimator import ParamsMixin
 from neurosparse._validation import check_array, check_choice, check_int, check_real
 from neurosparse.coding import _kernels as K
 from neurosparse.coding.prox import _penalty_code, _run_rows, branch_table, penalty_value
@@ -918,7 +919,7 @@ def objective(
     return 0.5 * np.einsum("ij,ij->i", resid, resid) + np.asarray(pen).reshape(-1)
 
 
-class SparseCoder:
+class SparseCoder(ParamsMixin):
     """Sparse coding with a fixed dictionary, in scikit-learn's style.
 
     ``__init__`` stores the arguments unchanged; :meth:`fit` validates them (nothing is

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from neurosparse._estimator import ParamsMixin
 from neurosparse._validation import check_int, resolve_rng, seed_attr
 from neurosparse.dendrites import _kernels
 from neurosparse.dendrites.sdr import _to_csr
@@ -20,7 +21,7 @@ from neurosparse.dendrites.theory import SOURCE
 __all__ = ["DendriticNeuron"]
 
 
-class DendriticNeuron:
+class DendriticNeuron(ParamsMixin):
     """A neuron whose segments learn SDR patterns and recognise them under noise.
 
     Parameters

@@ -29,6 +29,7 @@ __all__ = [
     "assert_trees_equal",
     "check_bad_input",
     "check_deterministic",
+    "check_params",
     "check_result",
     "check_result_roundtrip",
     "require",
@@ -190,3 +191,36 @@ def check_bad_input(
             )
         return raised
     raise AssertionError(f"{getattr(call, '__name__', call)}({kwargs}) did not raise {exc}")
+
+
+def check_params(estimator: Any) -> None:
+    """``estimator`` follows scikit-learn's parameter protocol (what ``sklearn.base.clone``,
+    ``Pipeline`` and ``GridSearchCV`` rely on), checked without scikit-learn.
+
+    ``get_params(deep=False)`` lists exactly the constructor's arguments, each the very
+    object stored; the class rebuilt from them has the same parameters; ``set_params``
+    returns the estimator and sets what it is given; an unknown name is a ``ValueError``
+    naming it; ``repr`` starts with the class name.
+    """
+    import inspect
+
+    cls = type(estimator)
+    signature = inspect.signature(cls.__init__).parameters
+    names = [n for n in signature if n != "self"]
+    params = estimator.get_params(deep=False)
+    assert list(params) == names, f"get_params() keys {list(params)} != constructor's {names}"
+    for name, value in params.items():
+        assert value is getattr(estimator, name), f"get_params()[{name!r}] is not the stored value"
+    rebuilt = cls(**params).get_params(deep=False)
+    for name, value in params.items():
+        assert rebuilt[name] is value, f"{cls.__name__}(**get_params()) changed {name!r}"
+    assert estimator.set_params(**params) is estimator, "set_params must return the estimator"
+    name = names[-1]
+    marker = object()
+    old = params[name]
+    estimator.set_params(**{name: marker})
+    assert getattr(estimator, name) is marker, f"set_params({name}=...) did not set it"
+    estimator.set_params(**{name: old})
+    check_bad_input(estimator.set_params, exc=ValueError, names="no_such_parameter",
+                    no_such_parameter=1)  # fmt: skip
+    assert repr(estimator).startswith(cls.__name__ + "("), f"repr {estimator!r}"

@@ -214,7 +214,7 @@ def test_sparse_coder_errors():
         ({"stop": "never"}, "stop must be one of 'relative', 'authors'"),
         ({"dictionary": "zero_atom"}, r"zero-norm atom\(s\) \(rows \[3\]\)"),
         ({"init": "shape"}, r"init has shape \(12, 39\)"),
-        ({"max_iter": 0}, "max_iter must be a integer"),
+        ({"max_iter": 0}, "max_iter must be an integer"),
         ({"tol": -1.0}, "tol must be a number"),
         ({"solver": "ista", "step": 0.0}, "step must be a number"),
         ({"solver": "cd", "step": 0.1}, "step is not used by solver 'cd'"),
