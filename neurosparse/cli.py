@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -112,6 +114,13 @@ def _cmd_reproduce(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"neurosparse reproduce: --out {str(out)!r} exists and is not a folder")
+    try:  # before any study runs: a full run must not be lost for want of a folder
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as exc:
+        raise UsageError(
+            f"neurosparse reproduce: cannot write to --out {str(out)!r}: {exc.strerror or exc}"
+        ) from None
 
     failed: list[str] = []
     start = time.perf_counter()
@@ -124,7 +133,7 @@ def _cmd_reproduce(args) -> int:
         except Exception as exc:  # one study failing must not lose the others
             failed.append(study_id)
             tqdm.write(f"FAILED {study_id}: {type(exc).__name__}: {exc}", file=sys.stderr)
-            if "NEUROSPARSE_DEBUG" in __import__("os").environ:
+            if "NEUROSPARSE_DEBUG" in os.environ:
                 traceback.print_exc()
             continue
         tqdm.write(

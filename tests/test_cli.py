@@ -73,6 +73,21 @@ def test_info_on_garbage_and_out_is_a_file(tmp_path, capsys):
     assert len(err) == 2 and "g.nc" in err[0] and "not a folder" in err[1]
 
 
+def test_unwritable_out_is_refused_before_any_study_runs(tmp_path, monkeypatch, capsys):
+    """A full run must not be computed and then lost for want of an output folder."""
+    from neurosparse.studies import Study
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a study ran although --out cannot be written")
+
+    monkeypatch.setattr(Study, "run", must_not_run)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert main(["reproduce", "ahmad2016/fig5a", "--out", str(afile / "sub")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write to --out" in err[0] and "afile" in err[0]
+
+
 def test_failing_study_reported_others_kept(tmp_path, monkeypatch, capsys):
     studies = tmp_path / "studies" / "demo"
     studies.mkdir(parents=True)

@@ -78,7 +78,7 @@ def grating_stimuli(
     orientations: int | Sequence[float] = 16,
     frequencies: Sequence[float] | None = None,
     phases: int = 8,
-    amplitude: float = np.sqrt(0.2),
+    amplitude: float = math.sqrt(0.2),
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Sinusoidal gratings on a ``patch_size x patch_size`` patch.
 
@@ -313,7 +313,11 @@ def fit_gabor(atom: np.ndarray, patch_size: int | None = None) -> tuple[np.ndarr
         n = math.isqrt(a.size) if patch_size is None else patch_size
         n = check_int("patch_size", n, low=2)
         if n * n != a.size:
-            raise ValueError(f"atom of {a.size} pixels is not patch_size**2 = {n * n}")
+            if patch_size is None:
+                raise ValueError(f"atom of {a.size} pixels is not a square patch")
+            raise ValueError(
+                f"atom of {a.size} pixels does not match patch_size={n} ({n * n} pixels)"
+            )
     else:
         raise ValueError(f"atom must be 1-D or 2-D, got shape {a.shape}")
     img = a.reshape(n, n)
@@ -384,6 +388,8 @@ def activity_statistics(
         active amplitudes ``|r|``; ``fraction_silent``: units never active.
     """
     r = check_array("codes", codes, ndim=2)
+    if r.shape[0] == 0 or r.shape[1] == 0:
+        raise ValueError(f"codes must hold at least one sample and one unit, got shape {r.shape}")
     tol = check_real("tol", tol, low=0.0)
     active = np.abs(r) > tol
     per_sample = active.sum(axis=1)

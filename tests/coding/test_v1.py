@@ -78,3 +78,12 @@ def test_activity_statistics():
     np.testing.assert_allclose(s["activation_frequency"], [0, 1 / 3, 2 / 3])
     assert s["fraction_silent"] == pytest.approx(1 / 3)
     assert np.sum(s["amplitude_hist"] * np.diff(s["amplitude_edges"])) == pytest.approx(1.0)
+
+
+def test_v1_bad_input_names_the_parameter():
+    check_bad_input(activity_statistics, names="codes", codes=np.zeros((0, 5)))
+    err = check_bad_input(fit_gabor, exc=ValueError, names="atom", atom=np.ones(250))
+    assert "square" in str(err)
+    err = check_bad_input(fit_gabor, exc=ValueError, names="patch_size", atom=np.ones(250),
+                          patch_size=16)  # fmt: skip
+    assert "256" in str(err)
