@@ -221,6 +221,11 @@ def main():
             f"{verdict(worst, 1.0 + noise, higher_is_better=False)} "
             f"(target <= 1, within this run's noise)"
         )
+        # l0's map copies the value (no arithmetic, cheaper than l1's subtraction): how
+        # far its ratio strays from 1 is what each penalty's own codes (which entries
+        # are active, how they move) do to the cost, beyond the timing noise above
+        l0 = [r["vs_l1"] for r in rows_p if r["penalty"] == "l0"]
+        print(f"{path}: l0, whose map is a plain copy, reads {min(l0):.3f}-{max(l0):.3f} of l1")
 
 
 if __name__ == "__main__":
