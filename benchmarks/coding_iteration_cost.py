@@ -26,7 +26,7 @@ as if it were another penalty ("l1 (control)"), measures how far a ratio strays 
 by noise alone in the same run. Target: cost / l1 cost <= 1, on both paths, read
 within the control's deviation. On the "BLAS path" the iterations differ only in the
 map of the entries above the zero threshold: ``l1`` subtracts ``tau``, ``l0`` keeps
-the value, ``l1/2`` and ``lq`` evaluate a table root (about 2 ns each), CEL0 divides;
+the value, ``l1/2`` and ``lq`` evaluate a table root, CEL0 divides;
 "as run" adds each penalty's own choice of product (from the nonzero entries).
 
 Run: ``python benchmarks/coding_iteration_cost.py [--small] [--repeats 7]``
@@ -63,9 +63,10 @@ def make_solver(X, D, R, code, q, lam):
     return s
 
 
-#: the per-penalty part of a FISTA solver's state (arrays copied, scalars assigned)
-_STATE_ARRAYS = ("Y", "Z", "thr")
-_STATE_SCALARS = ("t", "beta", "nnz", "lam", "code", "q", "tab")
+#: the per-penalty part of a FISTA solver's state (arrays copied, scalars assigned; the
+#: penalty record's zero thresholds copied into the solver's own array)
+_STATE_ARRAYS = ("Y", "Z")
+_STATE_SCALARS = ("t", "beta", "nnz", "lam", "code", "q")
 
 
 def save_state(s, state):
@@ -74,6 +75,8 @@ def save_state(s, state):
         state[key] = getattr(s, key).copy()
     for key in _STATE_SCALARS:
         state[key] = getattr(s, key)
+    state["thr"] = s.pen.thr.copy()
+    state["pen"] = s.pen
     return state
 
 
@@ -83,6 +86,8 @@ def load_state(s, state):
         np.copyto(getattr(s, key), state[key])
     for key in _STATE_SCALARS:
         setattr(s, key, state[key])
+    np.copyto(s.pen.thr, state["thr"])
+    s.pen = state["pen"]._replace(thr=s.pen.thr)
     return s
 
 

@@ -4,10 +4,19 @@ One place for the wording of error messages, so that every public function says 
 same thing the same way: the parameter's name, the value received, and what is allowed.
 Families call these helpers at their boundary (``fit``, public functions) and hand
 clean values to the Numba kernels.
+
+The integer policy (``docs/ARCHITECTURE.md``, "Validation"): Python and NumPy integers
+are accepted; booleans and floats are refused, integral floats such as ``12.0``
+included, so that a value computed in floating point never silently becomes a count.
+
+Models declare their parameters once as a table of constraints (:class:`Integer`,
+:class:`Real`, :class:`Options`, :class:`Boolean`, ...) and :func:`validate_params`
+checks them all with these helpers (see :mod:`neurosparse._estimator`).
 """
 
 from __future__ import annotations
 
+import json
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -15,12 +24,23 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "Anything",
+    "ArrayLike",
+    "Boolean",
+    "Constraint",
+    "Integer",
+    "Options",
+    "Real",
+    "Seed",
     "check_array",
+    "check_bool",
     "check_choice",
     "check_int",
     "check_real",
     "resolve_rng",
     "seed_attr",
+    "seed_from_attr",
+    "validate_params",
 ]
 
 
@@ -38,9 +58,8 @@ def check_int(
 ) -> int:
     """Return ``value`` as ``int`` if it is an integer in ``[low, high]``.
 
-    Booleans and floats with a fractional part are refused; ``numpy`` integers and
-    integral floats such as ``3.0`` are not accepted either, so that a typo never
-    silently changes meaning.
+    Python and NumPy integers are accepted. Booleans and floats are refused, integral
+    floats such as ``3.0`` included, so that a typo never silently changes meaning.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {_show(value)}")
@@ -80,6 +99,13 @@ def _check_range(name, value, low, high, what, low_open=False, high_open=False):
         raise ValueError(
             f"{name} must be {article} {what} in {lb}{lo}, {hi}{hb}, got {_show(value)}"
         )
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` as ``bool`` if it is a Python or NumPy boolean (not 0/1)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool (True or False), got {_show(value)}")
+    return bool(value)
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[str]) -> str:
@@ -132,11 +158,186 @@ def resolve_rng(seed: Any) -> np.random.Generator:
 
 
 def seed_attr(seed: Any) -> int | str:
-    """The value stored in a result's ``seed`` attr: the int, or a word saying what it was."""
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+    """The value stored in a result's ``seed`` attr, recorded once per entry point.
+
+    - an integer (Python or NumPy) -> that ``int``;
+    - ``None`` -> ``"none"`` (fresh OS entropy: the run cannot be repeated);
+    - a ``SeedSequence`` -> ``"SeedSequence(entropy=..., spawn_key=...)"``;
+    - a ``Generator`` -> ``"Generator <JSON of its bit generator's state>"``, the state
+      *before* the entry point draws from it, so that the run can be repeated by
+      restoring it (``rng.bit_generator.state = json.loads(text.split(" ", 1)[1])``).
+
+    Call it before the seed is used: a Generator's state moves as it draws. A ``str``
+    is taken as a record already made and returned unchanged.
+    """
+    if isinstance(seed, str):
+        return seed
+    if isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+    if isinstance(seed, numbers.Integral):
         return int(seed)
     if seed is None:
         return "none"
     if isinstance(seed, np.random.SeedSequence):
-        return f"SeedSequence(entropy={seed.entropy})"
-    return type(seed).__name__
+        return f"SeedSequence(entropy={seed.entropy}, spawn_key={tuple(seed.spawn_key)})"
+    if isinstance(seed, np.random.Generator):
+        return "Generator " + json.dumps(seed.bit_generator.state, sort_keys=True)
+    raise TypeError(f"seed must be an int, a numpy Generator or None, got {_show(seed)}")
+
+
+def seed_from_attr(attr: Any) -> Any:
+    """The ``seed`` argument that repeats a run from its recorded :func:`seed_attr`
+    (an ``int``, a ``Generator`` restored to the recorded state, or ``None``)."""
+    if isinstance(attr, numbers.Integral) and not isinstance(attr, bool):
+        return int(attr)
+    if isinstance(attr, str) and attr.startswith("Generator "):
+        state = json.loads(attr.split(" ", 1)[1])
+        bit_generator = getattr(np.random, state["bit_generator"])()
+        bit_generator.state = state
+        return np.random.Generator(bit_generator)
+    return None
+
+
+# --------------------------------------------------------------------------- constraints
+# A model declares each constructor argument once, in a table {name: Constraint}, and
+# validates them all with validate_params (neurosparse._estimator.Model). Each constraint
+# also names the bad values the conformance suite tries (neurosparse.testing).
+
+
+class Constraint:
+    """What a parameter may be. ``none_ok``: ``None`` is also allowed (a default)."""
+
+    none_ok: bool = False
+
+    def check(self, name: str, value: Any) -> Any:
+        """Return the clean value, or raise ``TypeError``/``ValueError`` naming ``name``."""
+        if value is None and self.none_ok:
+            return None
+        return self._check(name, value)
+
+    def _check(self, name: str, value: Any) -> Any:
+        raise NotImplementedError
+
+    def bad_values(self) -> list[Any]:
+        """Values this constraint must refuse (for the conformance suite)."""
+        return [] if self.none_ok else [None]
+
+
+class Integer(Constraint):
+    """An integer in ``[low, high]`` (see the module's integer policy)."""
+
+    def __init__(self, low: int | None = None, high: int | None = None, *, none_ok=False):
+        self.low, self.high, self.none_ok = low, high, none_ok
+
+    def _check(self, name, value):
+        return check_int(name, value, low=self.low, high=self.high)
+
+    def bad_values(self):
+        bad = [*super().bad_values(), 2.0, True, "3"]
+        if self.low is not None:
+            bad.append(self.low - 1)
+        if self.high is not None:
+            bad.append(self.high + 1)
+        return bad
+
+
+class Real(Constraint):
+    """A finite real number in the given (closed or open) range."""
+
+    def __init__(
+        self,
+        low: float | None = None,
+        high: float | None = None,
+        *,
+        low_open: bool = False,
+        high_open: bool = False,
+        none_ok: bool = False,
+    ):
+        self.low, self.high = low, high
+        self.low_open, self.high_open, self.none_ok = low_open, high_open, none_ok
+
+    def _check(self, name, value):
+        return check_real(
+            name, value, low=self.low, high=self.high,
+            low_open=self.low_open, high_open=self.high_open,
+        )  # fmt: skip
+
+    def bad_values(self):
+        bad = [*super().bad_values(), "0.1", float("nan"), True]
+        if self.low is not None:
+            bad.append(self.low if self.low_open else self.low - 1.0)
+        if self.high is not None:
+            bad.append(self.high if self.high_open else self.high + 1.0)
+        return bad
+
+
+class Options(Constraint):
+    """One of a fixed set of strings."""
+
+    def __init__(self, *options: str, none_ok: bool = False):
+        self.options, self.none_ok = tuple(options), none_ok
+
+    def _check(self, name, value):
+        return check_choice(name, value, self.options)
+
+    def bad_values(self):
+        return [*super().bad_values(), "no-such-option", 1]
+
+
+class Boolean(Constraint):
+    """``True`` or ``False`` (Python or NumPy), never 0/1 or a string."""
+
+    def _check(self, name, value):
+        return check_bool(name, value)
+
+    def bad_values(self):
+        return [*super().bad_values(), 1, "yes"]
+
+
+class Seed(Constraint):
+    """A seed: a non-negative integer, a ``SeedSequence``, a ``Generator`` or ``None``."""
+
+    none_ok = True
+
+    def _check(self, name, value):
+        resolve_rng(value)  # raises for anything else
+        return value
+
+    def bad_values(self):
+        return [-1, 1.5, "0"]
+
+
+class ArrayLike(Constraint):
+    """An array of finite numbers with ``ndim`` dimensions (checked, returned unchanged:
+    the model converts it where it uses it)."""
+
+    def __init__(self, ndim: int | tuple[int, ...] | None = None, *, none_ok: bool = False):
+        self.ndim, self.none_ok = ndim, none_ok
+
+    def _check(self, name, value):
+        check_array(name, value, ndim=self.ndim)
+        return value
+
+    def bad_values(self):
+        return [*super().bad_values(), "abc"]
+
+
+class Anything(Constraint):
+    """No check here: the model checks this parameter itself (say why in its docstring)."""
+
+    none_ok = True
+
+    def _check(self, name, value):
+        return value
+
+
+def validate_params(constraints: dict[str, Constraint], values: dict[str, Any]) -> dict[str, Any]:
+    """Check every value against its constraint; return the clean values.
+
+    Raises
+    ------
+    TypeError, ValueError
+        From the first parameter that breaks its constraint, naming it, the value
+        received and what is allowed.
+    """
+    return {name: constraints[name].check(name, values[name]) for name in constraints}

@@ -4,6 +4,7 @@ Usage::
 
     neurosparse list
     neurosparse reproduce ID [ID ...] | --all  [--quick] [--out DIR] [--seed N]
+                          [--set name=value ...]
     neurosparse info FILE
 
 A user error (unknown study, unreadable file, bad option) prints one line on stderr
@@ -58,6 +59,13 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--quick", action="store_true", help="quick mode (seconds per study)")
     rep.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
     rep.add_argument("--seed", default=0, type=_seed, metavar="N", help="seed (default: 0)")
+    rep.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change one of the study's settings (repeatable; one study at a time)",
+    )
 
     info = sub.add_parser("info", help="show a result file's kind, provenance, groups, validity")
     info.add_argument("file", metavar="FILE")
@@ -111,6 +119,18 @@ def _cmd_reproduce(args) -> int:
                 f"(known: {', '.join(studies) or 'none'})"
             )
         chosen = list(dict.fromkeys(args.ids))
+    overrides = {}
+    if args.set:
+        from neurosparse.studies import parse_overrides
+
+        if len(chosen) != 1:
+            raise UsageError("neurosparse reproduce: --set applies to one study at a time")
+        try:
+            overrides = parse_overrides(args.set)
+            # checked against the study's declared settings before anything runs
+            studies[chosen[0]].params(quick=args.quick, overrides=overrides)
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"neurosparse reproduce: {exc}") from None
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"neurosparse reproduce: --out {str(out)!r} exists and is not a folder")
@@ -129,7 +149,7 @@ def _cmd_reproduce(args) -> int:
         bar.set_postfix_str(study_id)
         t0 = time.perf_counter()
         try:
-            studies[study_id].run(out, quick=args.quick, seed=args.seed)
+            studies[study_id].run(out, quick=args.quick, seed=args.seed, overrides=overrides)
         except Exception as exc:  # one study failing must not lose the others
             failed.append(study_id)
             tqdm.write(f"FAILED {study_id}: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -143,6 +163,8 @@ def _cmd_reproduce(args) -> int:
     bar.close()
     ok = len(chosen) - len(failed)
     mode = "quick" if args.quick else "full"
+    if overrides:
+        mode += ", changed: " + ", ".join(f"{k}={v}" for k, v in overrides.items())
     print(
         f"{ok}/{len(chosen)} studies ({mode}) written under {out.resolve()} "
         f"in {time.perf_counter() - start:.1f} s"
@@ -165,7 +187,10 @@ def _cmd_info(args) -> int:
         raise UsageError(f"neurosparse info: {exc}") from None
     attrs = tree.attrs
     print(f"file:      {path}")
-    for key in ("kind", "study", "source", "neurosparse_version", "created_at", "seed"):
+    for key in (
+        "kind", "study", "mode", "source", "neurosparse_version", "created_at", "seed",
+        "run_seconds", "machine",
+    ):  # fmt: skip
         if key in attrs:
             print(f"{key + ':':<10} {attrs[key]}")
     if "params" in attrs:
@@ -187,6 +212,20 @@ def _cmd_info(args) -> int:
             if var.size == 1:
                 value = f" = {np.asarray(var.values).item()!r}"
             print(f"      {name} {var.dims} {var.dtype}{value}")
+    from neurosparse.results import claims_table
+
+    try:
+        claims = claims_table(tree)
+    except (KeyError, ValueError, TypeError) as exc:
+        claims = []
+        print(f"claims:    unreadable -- {exc}")
+    if claims:
+        print(f"claims:    {len(claims)}")
+        for claim in claims:
+            print(
+                f"  [{claim.verdict}] {claim.statement}: published {claim.published}, "
+                f"reproduced {claim.reproduced} ({claim.tolerance})"
+            )
     try:
         validate(tree)
         print("valid:     yes")

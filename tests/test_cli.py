@@ -88,24 +88,67 @@ def test_unwritable_out_is_refused_before_any_study_runs(tmp_path, monkeypatch, 
     assert len(err) == 1 and "cannot write to --out" in err[0] and "afile" in err[0]
 
 
+_GOOD = """\"\"\"A good study.\"\"\"
+from dataclasses import dataclass
+
+import xarray as xr
+
+from neurosparse.results import claim_check
+from neurosparse.studies import study_main, study_result
+
+PAPER = "Nobody 2000"
+FIGURE = "Fig 2"
+TITLE = "good"
+STUDY_ID = "demo/good"
+
+
+@dataclass(frozen=True)
+class Params:
+    n: int = 1
+
+
+QUICK = FULL = Params()
+
+
+def run(params, seed=0):
+    claim = claim_check("it runs", "yes", "yes", True, tolerance="exact", source="none")
+    metrics = xr.Dataset({"n": ((), params.n, {"long_name": "n"})})
+    return study_result(params, seed, kind="demo.good", groups={"metrics": metrics},
+                        claims=[claim])
+
+
+def plot(result):
+    import matplotlib.pyplot as plt
+
+    return plt.figure()
+
+
+def main(out, *, quick=False, seed=0):
+    return study_main(__name__, out, quick=quick, seed=seed)
+"""
+
+
 def test_failing_study_reported_others_kept(tmp_path, monkeypatch, capsys):
     studies = tmp_path / "studies" / "demo"
     studies.mkdir(parents=True)
     (studies / "broken.py").write_text(
-        'PAPER = "Nobody 2000"\nFIGURE = "Fig 1"\n'
-        "def main(out, *, quick=False, seed=0):\n    raise RuntimeError('boom')\n"
+        _GOOD.replace("demo/good", "demo/broken").replace(
+            "def run(params, seed=0):\n",
+            "def run(params, seed=0):\n    raise RuntimeError('boom')\n",
+        )
     )
-    (studies / "good.py").write_text(
-        '"""A good study."""\nPAPER = "Nobody 2000"\nFIGURE = "Fig 2"\n'
-        "def main(out, *, quick=False, seed=0):\n"
-        "    (out / 'demo').mkdir(parents=True, exist_ok=True)\n"
-        "    (out / 'demo' / 'good.txt').write_text('ok')\n"
+    (studies / "good.py").write_text(_GOOD)
+    (studies / "old.py").write_text(
+        'PAPER = "Old"\ndef main(out, *, quick=False, seed=0):\n    pass\n'
     )
     monkeypatch.setenv("NEUROSPARSE_STUDIES", str(tmp_path / "studies"))
     assert main(["reproduce", "--all", "--out", str(tmp_path / "out")]) == 1
-    err = capsys.readouterr().err
-    assert "FAILED demo/broken: RuntimeError: boom" in err
-    assert (tmp_path / "out" / "demo" / "good.txt").read_text() == "ok"
+    captured = capsys.readouterr()
+    assert "FAILED demo/broken: RuntimeError: boom" in captured.err
+    assert "FAILED demo/old: AttributeError" in captured.err
+    assert "does not follow the study contract" in captured.err
+    assert load(tmp_path / "out" / "demo" / "good.nc").attrs["mode"] == "full"
+    assert "demo/good: claims 1 agree" in captured.out
 
 
 def test_console_entry_point_subprocess(tmp_path):

@@ -64,3 +64,27 @@ def test_sklearn_clone_pipeline_and_grid_search():
     search = model_selection.GridSearchCV(pipe, grid, cv=3).fit(X, y)
     assert set(search.best_params_) == set(grid)
     assert search.best_estimator_[0].lam in grid["sparsecoder__lam"]
+
+
+def test_score_and_fit_transform_for_grid_search():
+    sklearn = require("sklearn", "test")
+    from sklearn.model_selection import GridSearchCV
+
+    X = np.random.default_rng(0).standard_normal((60, 16))
+    learner = DictionaryLearner(8, penalty="l1", lam=0.1, batch_size=20, n_batches=3, seed=0)
+    codes = learner.fit_transform(X)
+    assert codes.shape == (60, 8)
+    assert learner.score(X) < 0
+    coder = SparseCoder(_dictionary(), penalty="l1", lam=0.1)
+    assert coder.fit(X).score(X) == pytest.approx(
+        -np.mean(
+            __import__("neurosparse").coding.objective(
+                X, _dictionary(), coder.transform(X), penalty="l1", lam=0.1
+            )
+        )
+    )
+    # GridSearchCV needs no scorer now (it compares solvers of one objective)
+    search = GridSearchCV(SparseCoder(_dictionary(), lam=0.1), {"solver": ["cd", "fista"]}, cv=2)
+    search.fit(X)
+    assert search.best_params_["solver"] in ("cd", "fista")
+    assert sklearn is not None

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from neurosparse.dendrites import false_match_probability, log_false_match_probability
+from neurosparse.results import claims_table
 from neurosparse.studies import find_studies, run_study
 from neurosparse.testing import check_result, check_result_roundtrip
 
@@ -54,7 +55,12 @@ def test_study_registered_and_quick_run(tmp_path):
     assert study.figure == "Fig 5A" and "1601.00720" in study.paper
     tree = run_study("ahmad2016/fig5a", tmp_path, quick=True)
     check_result(tree, kind="dendrites.false_match")
-    assert bool(tree["metrics"]["agrees"])
+    assert tree.attrs["mode"] == "quick"
+    claims = claims_table(tree)
+    assert [c.verdict for c in claims] == ["agrees"] * len(PUBLISHED)
+    assert [c.published_value for c in claims] == [p for _, _, p in PUBLISHED]
+    assert all("relative" in c.tolerance for c in claims)
+    assert "agrees" not in tree["metrics"]
     np.testing.assert_allclose(
         tree["metrics"]["p_false_match_at_published"],
         tree["reference"]["p_false_match"],

@@ -8,7 +8,7 @@
   whitening and patch sampling, λ calibration at matched sparsity.
 - V1 analysis: grating responses, orientation tuning, circular variance, Gabor fits.
 
-Heavy loops live in ``_kernels.py`` / ``_dictionary_kernels.py`` (pure Numba functions):
+Heavy loops live in ``_kernels.py`` (pure Numba functions; "Numba kernels" in ARCHITECTURE.md):
 serial kernels are cached, ``parallel=True`` kernels are not.
 """
 
@@ -46,6 +46,9 @@ from neurosparse.coding.v1 import (
     grating_stimuli,
     orientation_tuning,
 )
+
+#: Read by neurosparse's family registry (docs/ARCHITECTURE.md, "How to add").
+FAMILY = "Sparse coding beyond l1 (Rentzeperis et al. 2023)"
 
 __all__ = [
     "GABOR_PARAMS",

@@ -13,20 +13,43 @@ Conventions shared by the kernels
   (``l1``, ``l0``, ``l1/2``, ``lq``) and ``argmin_x 1/2 (x - y)^2 + eta * phi(a, lam; x)``
   for CEL0, whose penalty ``phi`` carries ``lam`` inside it. Ties (two global minimisers,
   at the threshold) are resolved towards zero.
-* Array kernels take ``eta`` per column (atom), so coordinate descent and the LCA can use
-  ``1 / G_jj`` while ISTA/FISTA pass a constant.
-* ``norms`` holds the atoms' Euclidean norms ``a_j`` (used by CEL0 only).
+* The array kernels take the penalty as one record, :class:`Penalty` (code, ``q``,
+  ``lam``, the atoms' norms ``a_j`` (CEL0), ``positive``, and for the ISTA/FISTA passes
+  the zero thresholds at their step and the nonzero-branch table), and the stopping
+  rule as another, :class:`Stop` (``max_iter``, ``tol``, ``offset``);
+  :func:`neurosparse.coding.prox._penalty_record` builds the first.
+* One zero threshold per penalty, :func:`zero_threshold` (0 where ``eta lam = 0``).
 
-Every kernel works on a range of rows ``lo <= i < hi`` and is serial (``cache=True``);
-the ``*_par`` drivers (``parallel=True``, not cached: a cached parallel kernel can crash
-when the thread count changes) split the rows into blocks and call the serial kernel on
-each. Callers use the serial kernel for small arrays, where starting the thread pool
-costs more than the work (:func:`neurosparse.coding.encode` decides).
+One ISTA engine
+---------------
+Every ISTA/FISTA iteration in the family goes through one row step: a forward
+(gradient) point, then :func:`_fb_row` (the proximal map with the zero-threshold
+shortcut, the momentum point and the stopping test's norms). Its drivers:
+:func:`forward_backward_rows` / :func:`forward_backward_sparse_rows` /
+:func:`forward_backward_dense` (one iteration of a block, for the solver loop of
+:mod:`neurosparse.coding.encode`), :func:`ista_sparse_rows` (every sample to its own
+stopping rule) and :func:`ista_batch` (all samples under the batch rule: the dictionary
+learner's encoder). Two stopping rules, each written once: per sample,
+:func:`sample_converged`; over the batch, :func:`batch_converged` (Frobenius norm).
+
+Serial and parallel kernels
+---------------------------
+One convention for the whole package (``docs/ARCHITECTURE.md``, "Numba kernels"): a
+kernel over rows is one pure function whose outer loop is ``for b in prange(n_blocks)``
+over blocks of rows (:func:`_block`; scratch allocated per block). It is compiled
+serially with ``cache=True`` (``prange`` is then ``range``; call it with
+``n_blocks=1``) and, for its parallel version ``<name>_par``, compiled once more from
+its ``py_func`` with ``parallel=True`` (never cached: a cached parallel kernel can crash
+when the thread count changes). Both give the same bits: every row is computed by the
+same operations whatever the blocks. Callers use the serial kernel for small arrays,
+where starting the thread pool costs more than the work
+(:func:`neurosparse.coding.prox._run_rows`).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -46,6 +69,65 @@ _NEWTON_MAX = 60
 #: :func:`zero_threshold` undercuts by a relative 1e-12): beyond it the map is nonzero.
 _THR_ABOVE = 1.0 + 4e-12
 _NEWTON_EVERY = 32  # active-set sweeps between l1 Newton attempts
+
+
+class Penalty(NamedTuple):
+    """The penalty, as the array kernels take it (a Numba named tuple).
+
+    ``code`` (:data:`L1` ... :data:`CEL0`), ``q`` (``lq``; 0 otherwise), ``lam``,
+    ``norms`` (the atoms' norms ``a_j``, per column: used by CEL0), ``positive``
+    (nonnegative codes); for the ISTA/FISTA passes also ``thr`` (:func:`zero_threshold`
+    per column at the pass's step) and ``tab`` (the :func:`branch_root` table, or one
+    entry: the exact map). Kernels that do not use ``thr`` / ``tab`` take one-entry
+    placeholders there.
+    """
+
+    code: int
+    q: float
+    lam: float
+    norms: np.ndarray
+    positive: bool
+    thr: np.ndarray
+    tab: np.ndarray
+
+
+class Stop(NamedTuple):
+    """A stopping rule: at most ``max_iter`` iterations (sweeps for CD), and the test of
+    :func:`sample_converged` (per sample) or :func:`batch_converged` (over the batch)
+    with ``tol`` and ``offset``."""
+
+    max_iter: int
+    tol: float
+    offset: float
+
+
+@numba.njit(inline="always")
+def _block(b: int, n: int, n_blocks: int) -> tuple[int, int]:
+    """Rows ``lo <= i < hi`` of block ``b`` of ``n_blocks`` over ``n`` rows."""
+    return b * n // n_blocks, (b + 1) * n // n_blocks
+
+
+@numba.njit(inline="always")
+def sample_converged(d2: float, p2: float, tol: float, offset: float) -> bool:
+    """The per-sample stopping rule ``||r_t - r_{t-1}|| <= tol (offset + ||r_{t-1}||)``
+    from the squared norms ``d2`` (change) and ``p2`` (previous iterate). (The solver
+    loop of :mod:`neurosparse.coding.encode` applies the same expression to arrays.)"""
+    return math.sqrt(d2) <= tol * (offset + math.sqrt(p2))
+
+
+@numba.njit(cache=True)
+def batch_converged(d2: np.ndarray, p2: np.ndarray, tol: float, offset: float) -> bool:
+    """The batch stopping rule of Rentzeperis et al. (``stop="authors-batch"``, the
+    dictionary learner): ``||R_t - R_{t-1}||_F / (offset + ||R_{t-1}||_F) < tol``, from
+    the per-sample squared norms ``d2`` (change) and ``p2`` (previous iterate), summed
+    in sample order. The Frobenius norm of the batch: the authors' code takes
+    ``numpy.linalg.norm(., ord=2)`` of the matrix, its spectral norm (an SVD per step)."""
+    d = 0.0
+    p = 0.0
+    for s in range(d2.shape[0]):
+        d += d2[s]
+        p += p2[s]
+    return math.sqrt(d) / (offset + math.sqrt(p)) < tol
 
 
 @numba.njit(cache=True)
@@ -150,7 +232,7 @@ def _lq_position(ay: float, inv_t: float) -> tuple[int, float]:
 
 
 # not inline="always": inlined in Numba's IR, the Horner loop is not unrolled before LLVM
-# vectorises the caller's loop (13.6 ns per root instead of 2.0 ns); LLVM inlines it
+# vectorises the caller's loop (several times slower per root); LLVM inlines it
 @numba.njit(error_model="numpy")
 def _half_value(
     ay: float, tau: float, kappa_c: float, lo: float, inv_h: float, tab: np.ndarray
@@ -361,58 +443,51 @@ def penalty_scalar(r: float, lam: float, code: int, q: float, a: float) -> float
 
 
 @numba.njit(cache=True)
-def prox_rows(
-    Y: np.ndarray,
-    eta: np.ndarray,
-    lam: float,
-    code: int,
-    q: float,
-    norms: np.ndarray,
-    positive: bool,
-    out: np.ndarray,
-    lo: int,
-    hi: int,
-) -> None:
-    """``out[i, j] = prox_scalar(Y[i, j], eta[j], lam, code, q, norms[j], positive)``
-    for rows ``lo <= i < hi``."""
-    k = Y.shape[1]
-    for i in range(lo, hi):
-        for j in range(k):
-            out[i, j] = prox_scalar(Y[i, j], eta[j], lam, code, q, norms[j], positive)
+def prox_rows(Y: np.ndarray, eta: np.ndarray, pen: Penalty, out: np.ndarray, n_blocks: int) -> None:
+    """``out[i, j] = prox_scalar(Y[i, j], eta[j], ...)`` with the penalty ``pen``
+    (``norms[j]`` for column ``j``), over ``n_blocks`` blocks of rows."""
+    n, k = Y.shape
+    for b in prange(n_blocks):
+        lo, hi = _block(b, n, n_blocks)
+        for i in range(lo, hi):
+            for j in range(k):
+                out[i, j] = prox_scalar(
+                    Y[i, j], eta[j], pen.lam, pen.code, pen.q, pen.norms[j], pen.positive
+                )
 
 
 @numba.njit(cache=True)
-def penalty_rows(
-    R: np.ndarray,
-    lam: float,
-    code: int,
-    q: float,
-    norms: np.ndarray,
-    out: np.ndarray,
-    lo: int,
-    hi: int,
-) -> None:
-    """Per-row penalty ``out[i] = sum_j penalty_scalar(R[i, j], ...)`` for ``lo <= i < hi``."""
-    k = R.shape[1]
-    for i in range(lo, hi):
-        s = 0.0
-        for j in range(k):
-            s += penalty_scalar(R[i, j], lam, code, q, norms[j])
-        out[i] = s
+def penalty_rows(R: np.ndarray, pen: Penalty, out: np.ndarray, n_blocks: int) -> None:
+    """Per-row penalty ``out[i] = sum_j penalty_scalar(R[i, j], ...)``, over ``n_blocks``
+    blocks of rows."""
+    n, k = R.shape
+    for b in prange(n_blocks):
+        lo, hi = _block(b, n, n_blocks)
+        for i in range(lo, hi):
+            s = 0.0
+            for j in range(k):
+                s += penalty_scalar(R[i, j], pen.lam, pen.code, pen.q, pen.norms[j])
+            out[i] = s
+
+
+prox_rows_par = numba.njit(parallel=True)(prox_rows.py_func)
+penalty_rows_par = numba.njit(parallel=True)(penalty_rows.py_func)
 
 
 @numba.njit(cache=True)
 def zero_threshold(eta: float, lam: float, code: int, q: float, a: float) -> float:
-    """A bound ``t`` with ``|y| <= t  =>  prox_scalar(y, eta, lam, code, q, a, ...) == 0``.
+    """The zero threshold of the penalty: a bound ``t`` with
+    ``|y| <= t  =>  prox_scalar(y, eta, lam, code, q, a, ...) == 0``, the one every kernel
+    uses.
 
     The closed-form zero thresholds of :func:`prox_scalar` (``tau = eta lam``): ``tau``
     (``l1``), ``sqrt(2 tau)`` (``l0``), ``3/2 tau^(2/3)`` (``l1/2``),
     ``beta + tau q beta^(q-1)`` (``lq``), ``sqrt(2 lam) a eta`` or ``sqrt(2 eta lam)``
     (CEL0), lowered by a relative ``1e-12`` so that rounding in the closed forms can never
     make the cheap test disagree with the full map: entries under ``t`` skip the
-    transcendental work, the others go through :func:`prox_scalar` unchanged (the
-    results are bit-identical to calling :func:`prox_scalar` on every entry). ``-1`` when
-    the map is the identity (``tau = 0``).
+    transcendental work, the others go through the map unchanged (the results are
+    bit-identical to calling :func:`prox_scalar` on every entry). 0 for every penalty
+    when ``tau = 0`` (the map is then the identity, and ``|y| <= 0`` means ``y = 0``).
     """
     tau = eta * lam
     if code == L1:
@@ -421,11 +496,11 @@ def zero_threshold(eta: float, lam: float, code: int, q: float, a: float) -> flo
         t = math.sqrt(2.0 * tau)
     elif code == HALF:
         if tau <= 0.0:
-            return -1.0
+            return 0.0
         t = 1.5 * tau ** (2.0 / 3.0)
     elif code == LQ:
         if tau <= 0.0:
-            return -1.0
+            return 0.0
         beta = (2.0 * tau * (1.0 - q)) ** (1.0 / (2.0 - q))
         t = beta + tau * q * beta ** (q - 1.0)
     else:
@@ -464,13 +539,7 @@ def _fb_row(
     c: np.ndarray,
     z_old: np.ndarray,
     eta: float,
-    lam: float,
-    code: int,
-    q: float,
-    tab: np.ndarray,
-    norms: np.ndarray,
-    thr: np.ndarray,
-    positive: bool,
+    pen: Penalty,
     beta: float,
     z_out: np.ndarray,
     y_new: np.ndarray,
@@ -478,12 +547,19 @@ def _fb_row(
     defer: np.ndarray,
     buf: np.ndarray,
 ) -> None:
-    """The prox and momentum pass of one row (see :func:`forward_backward_rows`).
+    """The row step of the ISTA engine: the prox and momentum pass of one row.
 
-    With a :func:`branch_root` table (``tab`` longer than one entry: ``l1/2`` and ``lq``)
-    the entries on the nonzero branch are only listed in the first loop (their columns
-    in ``defer[0]``, their ``|v|`` in ``buf[0]``; scratch, ``defer`` (int64) and ``buf``
-    of shape ``(2, k + 8)``, ``k`` the row's length), mapped all at once by
+    ``z = prox_{eta Psi}(v)`` at the forward point ``v = y - eta (p - c)`` (``p = y G``,
+    ``c = x D^T``; the Gram form of :func:`ista_batch` passes its own forward point as
+    ``y`` with ``p = c = 0``, so that ``v = y`` exactly); entries with ``|v| <=
+    pen.thr[j]`` are set to zero without evaluating the map. ``z_out = z``, ``y_new = z +
+    beta (z - z_old)`` and ``stats = (||z - z_old||^2, ||z||^2, nnz(y_new))``. ``y``,
+    ``z_out`` and ``y_new`` may be the same array.
+
+    With a :func:`branch_root` table (``pen.tab`` longer than one entry: ``l1/2`` and
+    ``lq``) the entries on the nonzero branch are only listed in the first loop (their
+    columns in ``defer[0]``, their ``|v|`` in ``buf[0]``; scratch, ``defer`` (int64) and
+    ``buf`` of shape ``(2, k + 8)``, ``k`` the row's length), mapped all at once by
     :func:`branch_roots` (its scratch: ``buf[1]``, ``defer[1]``) and finished in a
     second loop.
     """
@@ -492,8 +568,9 @@ def _fb_row(
     z2 = 0.0
     nnz = 0
     m = 0
+    lam, code, q, norms, thr, positive = pen.lam, pen.code, pen.q, pen.norms, pen.thr, pen.positive
     tau = eta * lam
-    tabled = tab.shape[0] > 1 and tau > 0.0
+    tabled = pen.tab.shape[0] > 1 and tau > 0.0
     for j in range(k):
         v = y[j] - eta * (p[j] - c[j])
         av = abs(v)
@@ -516,7 +593,7 @@ def _fb_row(
         for u in range(m, m8):
             buf[0, u] = 1.0
         # thr[0]: the lq threshold, the same in every column (norms only enter CEL0's)
-        branch_roots(buf[0], m8, tau, thr[0], code, q, tab, buf[1], defer[1])
+        branch_roots(buf[0], m8, tau, thr[0], code, q, pen.tab, buf[1], defer[1])
     for u in range(m):
         j = defer[0, u]
         s, z2, nnz = _store(math.copysign(buf[0, u], z_out[j]), j, z_old, beta, z_out, y_new,
@@ -533,39 +610,33 @@ def forward_backward_rows(
     C: np.ndarray,
     Z_old: np.ndarray,
     eta: float,
-    lam: float,
-    code: int,
-    q: float,
-    tab: np.ndarray,
-    norms: np.ndarray,
-    thr: np.ndarray,
-    positive: bool,
+    pen: Penalty,
     beta: float,
     Z: np.ndarray,
     Y_new: np.ndarray,
     stats: np.ndarray,
-    lo: int,
-    hi: int,
+    n_blocks: int,
 ) -> None:
-    """One fused ISTA/FISTA update of rows ``lo <= i < hi``, in a single pass over memory.
+    """One fused ISTA/FISTA update of every row, in a single pass over memory.
 
     With the gradient ``P - C = Y G - X D^T`` of the quadratic at ``Y``:
-    ``Z = prox_{eta lam psi}(Y - eta (P - C))`` (prox step; entries with
-    ``|.| <= thr[j]``, from :func:`zero_thresholds`, are set to zero without evaluating
-    the map; for ``l1/2`` and ``lq`` the nonzero branch comes from the table ``tab`` of
-    :func:`branch_root`, or from :func:`prox_nonzero` when ``tab`` has one entry),
-    ``Y_new = Z + beta (Z - Z_old)`` (momentum step; ISTA passes ``beta = 0``)
+    ``Z = prox_{eta Psi}(Y - eta (P - C))`` (prox step; entries with
+    ``|.| <= pen.thr[j]``, from :func:`zero_thresholds`, are set to zero without
+    evaluating the map; for ``l1/2`` and ``lq`` the nonzero branch comes from the table
+    ``pen.tab`` of :func:`branch_root`, or from :func:`prox_nonzero` when it has one
+    entry), ``Y_new = Z + beta (Z - Z_old)`` (momentum step; ISTA passes ``beta = 0``)
     and per row ``stats[i] = (||Z_i - Z_old_i||^2, ||Z_i||^2, nnz(Y_new_i))`` (the
     stopping test's norms and the sparsity that picks the next product). ``Y_new`` may
     alias ``Y`` or ``P``; ``Z`` must not alias ``Z_old``.
     """
-    defer = np.empty((2, Y.shape[1] + 8), dtype=np.int64)
-    buf = np.empty((2, Y.shape[1] + 8))
-    for i in range(lo, hi):
-        _fb_row(
-            Y[i], P[i], C[i], Z_old[i], eta, lam, code, q, tab, norms, thr, positive, beta,
-            Z[i], Y_new[i], stats[i], defer, buf,
-        )  # fmt: skip
+    n, k = Y.shape
+    for b in prange(n_blocks):
+        lo, hi = _block(b, n, n_blocks)
+        defer = np.empty((2, k + 8), dtype=np.int64)
+        buf = np.empty((2, k + 8))
+        for i in range(lo, hi):
+            _fb_row(Y[i], P[i], C[i], Z_old[i], eta, pen, beta, Z[i], Y_new[i], stats[i],
+                    defer, buf)  # fmt: skip
 
 
 @numba.njit(cache=True)
@@ -598,13 +669,15 @@ def _sparse_row_product(y: np.ndarray, G: np.ndarray, idx: np.ndarray, p: np.nda
 
 
 @numba.njit(cache=True)
-def sparse_product_rows(Y: np.ndarray, G: np.ndarray, P: np.ndarray, lo: int, hi: int) -> None:
-    """``P[i] = Y[i] G`` for rows ``lo <= i < hi`` through the nonzero entries of
-    ``Y[i]`` (:func:`_sparse_row_product`; ``G`` symmetric, so its rows are its columns)."""
-    k = Y.shape[1]
-    idx = np.empty(k, dtype=np.int64)
-    for i in range(lo, hi):
-        _sparse_row_product(Y[i], G, idx, P[i])
+def sparse_product_rows(Y: np.ndarray, G: np.ndarray, P: np.ndarray, n_blocks: int) -> None:
+    """``P[i] = Y[i] G`` for every row through the nonzero entries of ``Y[i]``
+    (:func:`_sparse_row_product`; ``G`` symmetric, so its rows are its columns)."""
+    n, k = Y.shape
+    for b in prange(n_blocks):
+        lo, hi = _block(b, n, n_blocks)
+        idx = np.empty(k, dtype=np.int64)
+        for i in range(lo, hi):
+            _sparse_row_product(Y[i], G, idx, P[i])
 
 
 @numba.njit(cache=True)
@@ -614,34 +687,66 @@ def forward_backward_sparse_rows(
     C: np.ndarray,
     Z_old: np.ndarray,
     eta: float,
-    lam: float,
-    code: int,
-    q: float,
-    tab: np.ndarray,
-    norms: np.ndarray,
-    thr: np.ndarray,
-    positive: bool,
+    pen: Penalty,
     beta: float,
     Z: np.ndarray,
     Y_new: np.ndarray,
     stats: np.ndarray,
-    lo: int,
-    hi: int,
+    n_blocks: int,
 ) -> None:
     """:func:`forward_backward_rows` with the product ``Y_i G`` formed per row from the
     nonzero entries of ``Y_i`` (sparse codes: ``n_active x n_atoms`` work per row, the
     product row kept in cache). ``Y_new`` may alias ``Y``."""
-    k = Y.shape[1]
-    p = np.empty(k)
-    idx = np.empty(k, dtype=np.int64)
-    defer = np.empty((2, k + 8), dtype=np.int64)
-    buf = np.empty((2, k + 8))
-    for i in range(lo, hi):
-        _sparse_row_product(Y[i], G, idx, p)
-        _fb_row(
-            Y[i], p, C[i], Z_old[i], eta, lam, code, q, tab, norms, thr, positive, beta,
-            Z[i], Y_new[i], stats[i], defer, buf,
-        )  # fmt: skip
+    n, k = Y.shape
+    for b in prange(n_blocks):
+        lo, hi = _block(b, n, n_blocks)
+        p = np.empty(k)
+        idx = np.empty(k, dtype=np.int64)
+        defer = np.empty((2, k + 8), dtype=np.int64)
+        buf = np.empty((2, k + 8))
+        for i in range(lo, hi):
+            _sparse_row_product(Y[i], G, idx, p)
+            _fb_row(Y[i], p, C[i], Z_old[i], eta, pen, beta, Z[i], Y_new[i], stats[i],
+                    defer, buf)  # fmt: skip
+
+
+@numba.njit(cache=True)
+def forward_backward_dense(
+    Y: np.ndarray,
+    gram: tuple,
+    C: np.ndarray,
+    Z_old: np.ndarray,
+    eta: float,
+    pen: Penalty,
+    beta: float,
+    Z: np.ndarray,
+    Y_new: np.ndarray,
+    stats: np.ndarray,
+    block: int,
+) -> None:
+    """:func:`forward_backward_rows` with the dense product fused in: per block of
+    ``block`` rows (the last one shorter) ``P_b = Y_b G``, or ``(Y_b D) D^T`` when
+    ``factored``, with ``gram = (G, D, D^T, factored)`` (``D^T`` contiguous), by BLAS into
+    block-sized scratch, then the pass over the block while ``P_b`` and ``Y_b`` are still
+    in cache: the product never goes through memory, and in the parallel version the
+    pass runs on all threads. The blocks are given by their size, not their number: the
+    last bits of a BLAS product depend on its shape, so the codes depend on ``block``
+    (not on the version, serial or parallel). Call the parallel version with BLAS
+    limited to one thread (each block's product runs on its own Numba thread)."""
+    G, D, Dt, factored = gram
+    n, k = Y.shape
+    for b in prange((n + block - 1) // block):
+        lo = b * block
+        hi = min(n, lo + block)
+        P = np.empty((hi - lo, k))
+        if factored:
+            T = np.empty((hi - lo, D.shape[1]))
+            np.dot(Y[lo:hi], D, T)
+            np.dot(T, Dt, P)
+        else:
+            np.dot(Y[lo:hi], G, P)
+        forward_backward_rows(Y[lo:hi], P, C[lo:hi], Z_old[lo:hi], eta, pen, beta, Z[lo:hi],
+                              Y_new[lo:hi], stats[lo:hi], 1)  # fmt: skip
 
 
 @numba.njit(cache=True)
@@ -652,75 +757,135 @@ def ista_sparse_rows(
     Y: np.ndarray,
     prev2: np.ndarray,
     eta: float,
-    lam: float,
-    code: int,
-    q: float,
-    tab: np.ndarray,
-    norms: np.ndarray,
-    thr: np.ndarray,
-    positive: bool,
-    fista: bool,
-    t: float,
-    beta0: float,
-    it0: int,
-    max_iter: int,
-    tol: float,
-    offset: float,
+    pen: Penalty,
+    momentum: tuple,
+    stop: Stop,
     n_iter: np.ndarray,
     converged: np.ndarray,
-    lo: int,
-    hi: int,
+    n_blocks: int,
 ) -> None:
-    """ISTA (or FISTA) run to convergence sample by sample, rows ``lo <= i < hi``.
+    """ISTA (or FISTA) run to convergence sample by sample.
 
     The iterations of :func:`forward_backward_sparse_rows` for one sample at a time,
     with its state kept in cache: ``Z[i]`` (iterate), ``Y[i]`` (momentum point) and
-    ``prev2[i] = ||Z[i]||^2`` after ``it0`` iterations already done; FISTA's momentum
-    state ``t`` and the next step's ``beta0`` after those (``fista=False``: ``beta = 0``).
-    Each sample stops on ``||z_t - z_{t-1}|| <= tol (offset + ||z_{t-1}||)`` or at
-    ``max_iter``; ``Z[i]``,
-    ``n_iter[i]`` and ``converged[i]`` receive the result. The same arithmetic as the
-    batched loop with sparse products (bit-identical), without its per-iteration
-    overheads.
+    ``prev2[i] = ||Z[i]||^2`` after the iterations already done; ``momentum = (fista,
+    t, beta, it0)``: FISTA's schedule (``fista=False``: ``beta = 0``), its state ``t``
+    and the next step's ``beta`` after those ``it0`` iterations. Each sample stops on
+    :func:`sample_converged` or at ``stop.max_iter``; ``Z[i]``, ``n_iter[i]`` and
+    ``converged[i]`` receive the result. The same arithmetic as the batched loop with
+    sparse products (bit-identical), without its per-iteration overheads.
     """
-    k = C.shape[1]
-    p = np.empty(k)
-    idx = np.empty(k, dtype=np.int64)
-    za = np.empty(k)
-    zb = np.empty(k)
-    y = np.empty(k)
-    st = np.empty(3)
-    defer = np.empty((2, k + 8), dtype=np.int64)
-    buf = np.empty((2, k + 8))
-    for i in range(lo, hi):
+    fista, t, beta0, it0 = momentum
+    n, k = C.shape
+    for b in prange(n_blocks):
+        lo, hi = _block(b, n, n_blocks)
+        p = np.empty(k)
+        idx = np.empty(k, dtype=np.int64)
+        za = np.empty(k)
+        zb = np.empty(k)
+        y = np.empty(k)
+        st = np.empty(3)
+        defer = np.empty((2, k + 8), dtype=np.int64)
+        buf = np.empty((2, k + 8))
+        for i in range(lo, hi):
+            for j in range(k):
+                za[j] = Z[i, j]
+                y[j] = Y[i, j]
+            tt = t
+            beta = beta0
+            p2 = prev2[i]
+            it = it0
+            done = False
+            while it < stop.max_iter:
+                it += 1
+                _sparse_row_product(y, G, idx, p)
+                _fb_row(y, p, C[i], za, eta, pen, beta, zb, y, st, defer, buf)
+                za, zb = zb, za
+                if fista:
+                    t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * tt * tt))
+                    beta = (tt - 1.0) / t_next
+                    tt = t_next
+                done = sample_converged(st[0], p2, stop.tol, stop.offset)
+                p2 = st[1]
+                if done:
+                    break
+            for j in range(k):
+                Z[i, j] = za[j]
+            n_iter[i] = it
+            converged[i] = done
+
+
+@numba.njit(cache=True)
+def _gram_forward(
+    r: np.ndarray, b: np.ndarray, G: np.ndarray, eta: float, idx: np.ndarray, v: np.ndarray
+) -> None:
+    """The forward point of plain ISTA in Gram form, as the authors' update is written:
+    ``v = r + eta b - sum_{m: r_m != 0} (eta r_m) G_m`` (``b = x D^T``), summed over the
+    nonzero codes only (``O(active x n_atoms)``)."""
+    k = r.shape[0]
+    m = 0
+    for j in range(k):
+        v[j] = r[j] + eta * b[j]
+        if r[j] != 0.0:
+            idx[m] = j
+            m += 1
+    for u in range(m):
+        j = idx[u]
+        erj = eta * r[j]
+        g = G[j]
+        for l in range(k):
+            v[l] -= erj * g[l]
+
+
+@numba.njit(cache=True)
+def ista_batch(
+    B: np.ndarray, G: np.ndarray, R0: np.ndarray, eta: float, pen: Penalty, stop: Stop,
+    n_blocks: int,
+) -> tuple[np.ndarray, int, bool]:  # fmt: skip
+    """Plain ISTA over a batch with the batch stopping rule (the dictionary learner's
+    encoder, and ``sparse_encode(solver="ista", stop="authors-batch")``).
+
+    For every row ``b_s = x_s D^T`` of ``B`` (``G = D D^T``) iterate, from ``R0``, the
+    engine's row step (:func:`_gram_forward`, then :func:`_fb_row` without momentum),
+
+        r <- prox_{eta Psi}(r + eta b_s - sum_{m active} (eta r_m) G_m),
+
+    all samples at each iteration (in parallel over blocks of samples in
+    ``ista_batch_par``), until :func:`batch_converged` (``||R_t - R_{t-1}||_F / (offset +
+    ||R_{t-1}||_F) < tol`` over the batch) or ``stop.max_iter`` iterations. Returns
+    ``(R, n_iter, converged)``.
+    """
+    n, k = B.shape
+    R = R0.copy()
+    Rn = np.empty_like(R)
+    zero = np.zeros(k)  # p = c = 0: the forward point is formed by _gram_forward
+    stats = np.empty((n, 3))
+    prev2 = np.empty(n)
+    for s in range(n):
+        p = 0.0
         for j in range(k):
-            za[j] = Z[i, j]
-            y[j] = Y[i, j]
-        tt = t
-        beta = beta0
-        p2 = prev2[i]
-        it = it0
-        done = False
-        while it < max_iter:
-            it += 1
-            _sparse_row_product(y, G, idx, p)
-            _fb_row(
-                y, p, C[i], za, eta, lam, code, q, tab, norms, thr, positive, beta, zb, y, st,
-                defer, buf,
-            )  # fmt: skip
-            za, zb = zb, za
-            if fista:
-                t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * tt * tt))
-                beta = (tt - 1.0) / t_next
-                tt = t_next
-            done = math.sqrt(st[0]) <= tol * (offset + math.sqrt(p2))
-            p2 = st[1]
-            if done:
-                break
-        for j in range(k):
-            Z[i, j] = za[j]
-        n_iter[i] = it
-        converged[i] = done
+            p += R[s, j] * R[s, j]
+        prev2[s] = p
+    idx = np.empty((n_blocks, k), dtype=np.int64)
+    defer = np.empty((n_blocks, 2, k + 8), dtype=np.int64)
+    buf = np.empty((n_blocks, 2, k + 8))
+    n_iter = 0
+    done = False
+    for it in range(stop.max_iter):
+        for b in prange(n_blocks):
+            lo, hi = _block(b, n, n_blocks)
+            for s in range(lo, hi):
+                v = Rn[s]
+                _gram_forward(R[s], B[s], G, eta, idx[b], v)
+                _fb_row(v, zero, zero, R[s], eta, pen, 0.0, v, v, stats[s], defer[b], buf[b])
+        R, Rn = Rn, R
+        n_iter = it + 1
+        done = batch_converged(stats[:, 0], prev2, stop.tol, stop.offset)
+        if done:
+            break
+        for s in range(n):
+            prev2[s] = stats[s, 1]
+    return R, n_iter, done
 
 
 @numba.njit(cache=True)
@@ -731,18 +896,13 @@ def lca_rows(
     A_old: np.ndarray,
     dt: float,
     diag: np.ndarray,
-    lam: float,
-    code: int,
-    q: float,
-    norms: np.ndarray,
-    positive: bool,
+    pen: Penalty,
     A: np.ndarray,
     du2: np.ndarray,
-    lo: int,
-    hi: int,
+    n_blocks: int,
 ) -> None:
     """One Euler step of the locally competitive algorithm (Rozell et al. 2008), in place,
-    for rows ``lo <= i < hi``.
+    over ``n_blocks`` blocks of rows.
 
     Internal state ``U``, outputs ``A_old`` with ``P = A_old G``. With ``d = diag(G)``
     (``d = 1`` for unit-norm atoms, Rozell's setting):
@@ -752,115 +912,30 @@ def lca_rows(
     l0, ...). A fixed point is a coordinate-wise minimiser of the objective.
     ``du2[i] = ||U_i(new) - U_i(old)||^2`` (the stopping test watches the state).
     """
-    k = U.shape[1]
-    for i in range(lo, hi):
-        s = 0.0
-        for j in range(k):
-            du = dt * (C[i, j] - U[i, j] - (P[i, j] - diag[j] * A_old[i, j]))
-            u = U[i, j] + du
-            U[i, j] = u
-            A[i, j] = prox_scalar(u / diag[j], 1.0 / diag[j], lam, code, q, norms[j], positive)
-            s += du * du
-        du2[i] = s
-
-
-# Parallel drivers: split the rows into blocks, one serial call per block.
-
-
-@numba.njit(parallel=True)
-def prox_rows_par(Y, eta, lam, code, q, norms, positive, out, n_blocks):
-    """:func:`prox_rows` over all rows, ``n_blocks`` blocks in parallel."""
-    n = Y.shape[0]
+    n, k = U.shape
+    lam, code, q, norms, positive = pen.lam, pen.code, pen.q, pen.norms, pen.positive
     for b in prange(n_blocks):
-        prox_rows(
-            Y, eta, lam, code, q, norms, positive, out, b * n // n_blocks, (b + 1) * n // n_blocks
-        )
+        lo, hi = _block(b, n, n_blocks)
+        for i in range(lo, hi):
+            s = 0.0
+            for j in range(k):
+                du = dt * (C[i, j] - U[i, j] - (P[i, j] - diag[j] * A_old[i, j]))
+                u = U[i, j] + du
+                U[i, j] = u
+                A[i, j] = prox_scalar(u / diag[j], 1.0 / diag[j], lam, code, q, norms[j],
+                                      positive)  # fmt: skip
+                s += du * du
+            du2[i] = s
 
 
-@numba.njit(parallel=True)
-def penalty_rows_par(R, lam, code, q, norms, out, n_blocks):
-    """:func:`penalty_rows` over all rows, ``n_blocks`` blocks in parallel."""
-    n = R.shape[0]
-    for b in prange(n_blocks):
-        penalty_rows(R, lam, code, q, norms, out, b * n // n_blocks, (b + 1) * n // n_blocks)
-
-
-@numba.njit(parallel=True)
-def forward_backward_dense_par(
-    Y, G, D, Dt, factored, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z,
-    Y_new, stats, block,
-):  # fmt: skip
-    """:func:`forward_backward_rows` with the dense product fused in: per block of
-    ``block`` rows, in parallel, ``P_b = Y_b G`` (or ``(Y_b D) D^T`` with ``Dt = D^T``
-    contiguous, when ``factored``) by BLAS into block-sized scratch, then the pass over
-    the block while ``P_b`` and ``Y_b`` are still in cache: the product never goes
-    through memory, and the pass runs on all threads. Call with BLAS limited to one
-    thread (each block's product runs on its own Numba thread)."""
-    n, k = Y.shape
-    n_blocks = (n + block - 1) // block
-    for b in prange(n_blocks):
-        lo = b * block
-        hi = min(n, lo + block)
-        P = np.empty((hi - lo, k))
-        if factored:
-            T = np.empty((hi - lo, D.shape[1]))
-            np.dot(Y[lo:hi], D, T)
-            np.dot(T, Dt, P)
-        else:
-            np.dot(Y[lo:hi], G, P)
-        forward_backward_rows(
-            Y[lo:hi], P, C[lo:hi], Z_old[lo:hi], eta, lam, code, q, tab, norms, thr, positive,
-            beta, Z[lo:hi], Y_new[lo:hi], stats[lo:hi], 0, hi - lo,
-        )  # fmt: skip
-
-
-@numba.njit(parallel=True)
-def forward_backward_sparse_par(
-    Y, G, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z, Y_new, stats,
-    n_blocks,
-):  # fmt: skip
-    """:func:`forward_backward_sparse_rows` over all rows, ``n_blocks`` blocks in parallel."""
-    n = Y.shape[0]
-    for b in prange(n_blocks):
-        forward_backward_sparse_rows(
-            Y, G, C, Z_old, eta, lam, code, q, tab, norms, thr, positive, beta, Z, Y_new, stats,
-            b * n // n_blocks, (b + 1) * n // n_blocks,
-        )  # fmt: skip
-
-
-@numba.njit(parallel=True)
-def sparse_product_par(Y, G, P, n_blocks):
-    """:func:`sparse_product_rows` over all rows, ``n_blocks`` blocks in parallel."""
-    n = Y.shape[0]
-    for b in prange(n_blocks):
-        sparse_product_rows(Y, G, P, b * n // n_blocks, (b + 1) * n // n_blocks)
-
-
-@numba.njit(parallel=True)
-def ista_sparse_par(
-    C, G, Z, Y, prev2, eta, lam, code, q, tab, norms, thr, positive, fista, t, beta0, it0,
-    max_iter, tol, offset, n_iter, converged, n_blocks,
-):  # fmt: skip
-    """:func:`ista_sparse_rows` over all rows, ``n_blocks`` blocks in parallel (samples
-    differ in cost: use several blocks per thread)."""
-    n = C.shape[0]
-    for b in prange(n_blocks):
-        ista_sparse_rows(
-            C, G, Z, Y, prev2, eta, lam, code, q, tab, norms, thr, positive, fista, t, beta0,
-            it0, max_iter, tol, offset, n_iter, converged,
-            b * n // n_blocks, (b + 1) * n // n_blocks,
-        )  # fmt: skip
-
-
-@numba.njit(parallel=True)
-def lca_par(U, P, C, A_old, dt, diag, lam, code, q, norms, positive, A, du2, n_blocks):
-    """:func:`lca_rows` over all rows, ``n_blocks`` blocks in parallel."""
-    n = U.shape[0]
-    for b in prange(n_blocks):
-        lca_rows(
-            U, P, C, A_old, dt, diag, lam, code, q, norms, positive, A, du2,
-            b * n // n_blocks, (b + 1) * n // n_blocks,
-        )  # fmt: skip
+# The parallel versions: the same functions compiled with parallel=True (not cached).
+forward_backward_rows_par = numba.njit(parallel=True)(forward_backward_rows.py_func)
+forward_backward_sparse_rows_par = numba.njit(parallel=True)(forward_backward_sparse_rows.py_func)
+forward_backward_dense_par = numba.njit(parallel=True)(forward_backward_dense.py_func)
+sparse_product_rows_par = numba.njit(parallel=True)(sparse_product_rows.py_func)
+ista_sparse_rows_par = numba.njit(parallel=True)(ista_sparse_rows.py_func)
+ista_batch_par = numba.njit(parallel=True)(ista_batch.py_func)
+lca_rows_par = numba.njit(parallel=True)(lca_rows.py_func)
 
 
 @numba.njit(cache=True)
@@ -946,14 +1021,8 @@ def _cd_one(
     G: np.ndarray,
     r: np.ndarray,
     eta: np.ndarray,
-    norms: np.ndarray,
-    lam: float,
-    code: int,
-    q: float,
-    positive: bool,
-    max_sweeps: int,
-    tol: float,
-    offset: float,
+    pen: Penalty,
+    stop: Stop,
     g: np.ndarray,
     active: np.ndarray,
 ) -> tuple[int, bool]:
@@ -964,7 +1033,8 @@ def _cd_one(
     ``g = c - G r`` kept up to date. Active-set strategy: a full sweep over all atoms,
     then sweeps over the nonzero atoms only, with the gradient restricted to them (the
     Gram block gathered once), until they settle, then a full sweep again. It stops
-    after a full sweep with ``||r_new - r_old|| <= tol (offset + ||r_old||)``.
+    after a full sweep that meets :func:`sample_converged` (``||r_new - r_old|| <= tol
+    (offset + ||r_old||)``), or after ``stop.max_iter`` sweeps.
 
     For ``l1`` the active-set phase tries a Newton step (:func:`_newton_l1`: the exact
     minimiser on the current sign pattern, or the move towards it up to the first sign
@@ -974,6 +1044,8 @@ def _cd_one(
     The next full sweep checks the optimality of the other atoms. Once the active set
     and signs are right the step lands on the solution to rounding error.
     """
+    lam, code, q, norms, positive = pen.lam, pen.code, pen.q, pen.norms, pen.positive
+    max_sweeps, tol, offset = stop.max_iter, stop.tol, stop.offset
     k = c.shape[0]
     for j in range(k):
         g[j] = c[j]
@@ -1002,7 +1074,7 @@ def _cd_one(
                 active[n_active] = j
                 n_active += 1
         sweeps += 1
-        if math.sqrt(dr2) <= tol * (offset + math.sqrt(r2_old)):
+        if sample_converged(dr2, r2_old, tol, offset):
             return sweeps, True
         if n_active == 0:
             continue
@@ -1038,7 +1110,7 @@ def _cd_one(
                     spent += n_active
             sweeps += 1
             inner += 1
-            if math.sqrt(dr2) <= tol * (offset + math.sqrt(r2_old)):
+            if sample_converged(dr2, r2_old, tol, offset):
                 break
             if code == L1 and inner % _NEWTON_EVERY == 0:
                 newton = _newton_l1(GA, c, r, active, n_active, lam)
@@ -1062,212 +1134,28 @@ def cd_rows(
     G: np.ndarray,
     R: np.ndarray,
     eta: np.ndarray,
-    norms: np.ndarray,
-    lam: float,
-    code: int,
-    q: float,
-    positive: bool,
-    max_sweeps: int,
-    tol: float,
-    offset: float,
+    pen: Penalty,
+    stop: Stop,
     n_iter: np.ndarray,
     converged: np.ndarray,
-    lo: int,
-    hi: int,
+    n_blocks: int,
 ) -> None:
-    """Coordinate descent (:func:`_cd_one`) for rows ``lo <= i < hi`` of ``C = X D^T``.
+    """Coordinate descent (:func:`_cd_one`) for every row of ``C = X D^T``, over
+    ``n_blocks`` blocks of rows (``cd_rows_par`` with one sample per block: samples differ in
+    cost).
 
     ``R`` holds the initial codes and is overwritten with the result. Each sample is
-    solved independently, so the result does not depend on the number of threads.
+    solved independently, so the result does not depend on the blocks.
     """
-    k = C.shape[1]
-    g = np.empty(k)
-    active = np.empty(k, dtype=np.int64)
-    for i in range(lo, hi):
-        sweeps, ok = _cd_one(
-            C[i], G, R[i], eta, norms, lam, code, q, positive, max_sweeps, tol, offset, g, active
-        )
-        n_iter[i] = sweeps
-        converged[i] = ok
+    n, k = C.shape
+    for b in prange(n_blocks):
+        lo, hi = _block(b, n, n_blocks)
+        g = np.empty(k)
+        active = np.empty(k, dtype=np.int64)
+        for i in range(lo, hi):
+            sweeps, ok = _cd_one(C[i], G, R[i], eta, pen, stop, g, active)
+            n_iter[i] = sweeps
+            converged[i] = ok
 
 
-@numba.njit(parallel=True)
-def cd_par(C, G, R, eta, norms, lam, code, q, positive, max_sweeps, tol, offset, n_iter, converged):
-    """:func:`cd_rows` with one sample per parallel task (samples differ in cost)."""
-    n = C.shape[0]
-    for i in prange(n):
-        cd_rows(
-            C, G, R, eta, norms, lam, code, q, positive, max_sweeps, tol, offset, n_iter,
-            converged, i, i + 1,
-        )  # fmt: skip
-
-
-#: :func:`spectral_norm` statuses
-NORM_UNCONVERGED = 0
-NORM_CONVERGED = 1
-NORM_ABOVE = 2  # stopped early: the value (a lower bound) reached ``above``
-
-
-@numba.njit(cache=True)
-def spectral_norm(
-    M: np.ndarray,
-    max_steps: int,
-    rtol: float,
-    start: np.ndarray,
-    above: float,
-    vec: np.ndarray,
-) -> tuple[float, int]:
-    """Largest singular value of ``M`` (``numpy.linalg.norm(M, 2)``), for sparse ``M``.
-
-    Lanczos with full reorthogonalisation on ``M M^T`` or ``M^T M`` (the smaller side,
-    of dimension ``m = min(M.shape)``), with the products taken through the nonzero
-    entries of ``M`` only (gathered once in compressed rows). Every Ritz value
-    ``theta_k`` of the tridiagonal matrix is a lower bound of ``||M||_2^2`` and they
-    increase to it. The run stops when
-
-    * the residual bound ``beta_k |s_k|`` of the top Ritz pair falls under ``rtol``
-      times its value, or the Krylov space is exhausted (``beta_k = 0``: exact):
-      status :data:`NORM_CONVERGED`;
-    * ``sqrt(theta_k) >= above`` (pass ``inf`` to never stop there): the norm is at
-      least ``above``, status :data:`NORM_ABOVE`, the value returned is that lower bound;
-    * after ``max_steps`` steps: :data:`NORM_UNCONVERGED`.
-
-    ``start`` (length ``m``; any other length, or all zeros, means none) warm-starts the
-    run, e.g. from the top singular vector of a nearby matrix; a fixed vector with
-    entries in every direction is mixed in at 1e-3 of its norm so that no direction of
-    the space is missed. If ``vec`` has length ``m`` it receives the top Ritz vector
-    (unit norm), to warm-start the next run. Returns ``(value, status)``.
-    """
-    n, k = M.shape
-    nnz = 0
-    for i in range(n):
-        for j in range(k):
-            if M[i, j] != 0.0:
-                nnz += 1
-    if nnz == 0:
-        return 0.0, NORM_CONVERGED
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indices = np.empty(nnz, dtype=np.int64)
-    data = np.empty(nnz)
-    c = 0
-    for i in range(n):
-        for j in range(k):
-            if M[i, j] != 0.0:
-                indices[c] = j
-                data[c] = M[i, j]
-                c += 1
-        indptr[i + 1] = c
-    rows_side = n <= k  # Lanczos vectors of length n (M M^T) or k (M^T M)
-    dim = n if rows_side else k
-    m = min(max_steps, dim)
-    V = np.empty((m + 1, dim))
-    alpha = np.zeros(m)
-    beta = np.zeros(m)
-    s_fixed = 0.0
-    for j in range(dim):
-        V[0, j] = 1.0 + 0.5 * math.sin(1.0 + j)
-        s_fixed += V[0, j] * V[0, j]
-    s_fixed = math.sqrt(s_fixed)
-    s_start = 0.0
-    if start.size == dim:
-        for j in range(dim):
-            s_start += start[j] * start[j]
-        s_start = math.sqrt(s_start)
-    if s_start > 0.0:
-        for j in range(dim):
-            V[0, j] = start[j] / s_start + 1e-3 * V[0, j] / s_fixed
-    s = 0.0
-    for j in range(dim):
-        s += V[0, j] * V[0, j]
-    s = math.sqrt(s)
-    for j in range(dim):
-        V[0, j] /= s
-    u_n = np.empty(n)
-    u_k = np.empty(k)
-    w = np.empty(dim)
-    theta = 0.0
-    status = NORM_UNCONVERGED
-    steps = 0
-    evec = np.zeros(1)
-    for it in range(m):
-        v = V[it]
-        if rows_side:  # w = M (M^T v)
-            for j in range(k):
-                u_k[j] = 0.0
-            for i in range(n):
-                vi = v[i]
-                for p in range(indptr[i], indptr[i + 1]):
-                    u_k[indices[p]] += data[p] * vi
-            for i in range(n):
-                t = 0.0
-                for p in range(indptr[i], indptr[i + 1]):
-                    t += data[p] * u_k[indices[p]]
-                w[i] = t
-        else:  # w = M^T (M v)
-            for i in range(n):
-                t = 0.0
-                for p in range(indptr[i], indptr[i + 1]):
-                    t += data[p] * v[indices[p]]
-                u_n[i] = t
-            for j in range(k):
-                w[j] = 0.0
-            for i in range(n):
-                ui = u_n[i]
-                for p in range(indptr[i], indptr[i + 1]):
-                    w[indices[p]] += data[p] * ui
-        a = 0.0
-        for j in range(dim):
-            a += w[j] * v[j]
-        alpha[it] = a
-        for _ in range(2):  # full reorthogonalisation, twice
-            for r in range(it + 1):
-                d = 0.0
-                for j in range(dim):
-                    d += w[j] * V[r, j]
-                for j in range(dim):
-                    w[j] -= d * V[r, j]
-        b = 0.0
-        for j in range(dim):
-            b += w[j] * w[j]
-        b = math.sqrt(b)
-        beta[it] = b
-        steps = it + 1
-        # the top Ritz pair: at the first steps (warm starts converge there), then every 4
-        if b > rtol * abs(alpha[0]) and it < m - 1 and it >= 3 and it % 4 != 3:
-            for j in range(dim):
-                V[it + 1, j] = w[j] / b
-            continue
-        T = np.zeros((it + 1, it + 1))
-        for r in range(it + 1):
-            T[r, r] = alpha[r]
-            if r > 0:
-                T[r, r - 1] = beta[r - 1]
-                T[r - 1, r] = beta[r - 1]
-        evals, evecs = np.linalg.eigh(T)
-        theta = evals[it]
-        evec = evecs[:, it].copy()
-        if b <= rtol * theta or b * abs(evecs[it, it]) <= rtol * theta:
-            status = NORM_CONVERGED
-            break
-        if math.sqrt(max(theta, 0.0)) >= above:
-            status = NORM_ABOVE
-            break
-        if it == m - 1:
-            if m == dim:
-                status = NORM_CONVERGED  # the whole space: exact
-            break
-        for j in range(dim):
-            V[it + 1, j] = w[j] / b
-    if vec.size == dim and evec.size == steps:
-        s = 0.0
-        for j in range(dim):
-            t = 0.0
-            for r in range(steps):
-                t += evec[r] * V[r, j]
-            vec[j] = t
-            s += t * t
-        s = math.sqrt(s)
-        if s > 0.0:
-            for j in range(dim):
-                vec[j] /= s
-    return math.sqrt(max(theta, 0.0)), status
+cd_rows_par = numba.njit(parallel=True)(cd_rows.py_func)

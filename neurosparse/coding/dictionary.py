@@ -40,21 +40,29 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any
+import warnings
+from typing import Any, ClassVar
 
+import numba
 import numpy as np
 
-from neurosparse._estimator import ParamsMixin
+from neurosparse._estimator import Model
 from neurosparse._validation import (
+    ArrayLike,
+    Boolean,
+    Constraint,
+    Integer,
+    Options,
+    Real,
+    Seed,
     check_array,
-    check_choice,
+    check_bool,
     check_int,
     check_real,
-    resolve_rng,
 )
-from neurosparse.coding import _dictionary_kernels as DK
+from neurosparse.coding import _kernels as K
 from neurosparse.coding.encode import _one_blas_thread
-from neurosparse.coding.prox import PENALTIES, _check_norms, _penalty_code
+from neurosparse.coding.prox import PENALTIES, _check_norms, _penalty_code, _penalty_record
 
 __all__ = ["PAPER_SETTINGS", "DictionaryLearner", "default_eta", "ista_encode"]
 
@@ -155,8 +163,7 @@ def ista_encode(
     eta = check_real("eta", eta, low=0.0, low_open=True)
     max_iter = check_int("max_iter", max_iter, low=1)
     tol = check_real("tol", tol, low=0.0, low_open=True)
-    if not isinstance(positive, bool | np.bool_):
-        raise TypeError(f"positive must be a bool, got {positive!r}")
+    positive = check_bool("positive", positive)
     norms = np.linalg.norm(D, axis=1)
     if np.any(norms == 0):
         raise ValueError(f"dictionary has a zero atom (index {int(np.argmin(norms))})")
@@ -176,7 +183,9 @@ def _encode(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0, paralle
 
 
 def _kernel_for(parallel: bool):
-    return DK.ista_gram_batch_parallel if parallel else DK.ista_gram_batch
+    """The ISTA engine's batch driver, :func:`._kernels.ista_batch`, or its parallel
+    version (blocks of samples on Numba's threads; the same bits)."""
+    return K.ista_batch_par if parallel else K.ista_batch
 
 
 def _blas_for(parallel: bool):
@@ -186,11 +195,15 @@ def _blas_for(parallel: bool):
 
 
 def _encode_batch(X, D, code, q, lam, eta, norms, positive, max_iter, tol, R0, kernel):
+    """Codes of the batch ``X`` by the learner's ISTA (:func:`._kernels.ista_batch`: the
+    authors' Gram-form update, exact proximal maps, the batch rule with ``offset =
+    tol``); returns ``(R, n_iter)``."""
     G = np.ascontiguousarray(D @ D.T)
     B = np.ascontiguousarray(X @ D.T)
-    R, n_iter = kernel(
-        B, G, np.ascontiguousarray(R0), eta, lam, code, q, norms, positive, max_iter, tol
-    )
+    pen = _penalty_record(code, q, lam, norms, positive, step=eta)
+    stop = K.Stop(int(max_iter), float(tol), float(tol))
+    n_blocks = max(1, min(B.shape[0], numba.get_num_threads())) if kernel is K.ista_batch_par else 1
+    R, n_iter, _ = kernel(B, G, np.ascontiguousarray(R0), float(eta), pen, stop, n_blocks)
     return R, int(n_iter)
 
 
@@ -216,7 +229,7 @@ def batch_order(
     return np.concatenate(order)[:total]
 
 
-class DictionaryLearner(ParamsMixin):
+class DictionaryLearner(Model):
     r"""Sparse-coding dictionary learning with a choice of penalty (Rentzeperis et al. 2023).
 
     See the module docstring for the algorithm. ``fit(patches)`` runs ``n_batches``
@@ -256,8 +269,8 @@ class DictionaryLearner(ParamsMixin):
         history's batch-to-batch pattern) repeat with the period of one pass.
     parallel : bool
         Multi-threaded ISTA kernel (the same bits), with BLAS held to one thread during
-        ``fit`` (its idle threads would compete with Numba's): 2-4x faster than
-        ``False`` (one thread) on 2 cores.
+        ``fit`` (its idle threads would compete with Numba's); ``False``: one thread
+        (``benchmarks/coding_dictionary_learning.py`` compares them).
     dictionary_init : array-like, optional
         Starting dictionary (n_atoms, n_features), e.g. to continue a run; default
         ``randn / sqrt(n_atoms)`` drawn from ``seed``.
@@ -286,6 +299,29 @@ class DictionaryLearner(ParamsMixin):
     >>> model.fit(X).components_.shape
     (32, 16)
     """
+
+    kind = "coding.dictionary"
+    source = SOURCE
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "n_atoms": Integer(low=1),
+        "penalty": Options(*PENALTIES),
+        "lam": Real(low=0.0),
+        "q": Real(low=0.0, high=1.0, low_open=True, high_open=True, none_ok=True),
+        "eta": Real(low=0.0, low_open=True, none_ok=True),
+        "lr": Real(low=0.0, low_open=True),
+        "lr_decay": Real(low=0.0),
+        "batch_size": Integer(low=1),
+        "n_batches": Integer(low=1, none_ok=True),
+        "max_iter": Integer(low=1),
+        "tol": Real(low=0.0, low_open=True),
+        "positive": Boolean(),
+        "shuffle": Boolean(),
+        "parallel": Boolean(),
+        "dictionary_init": ArrayLike(ndim=2, none_ok=True),
+        "seed": Seed(),
+    }
+    _fitted_attr = "components_"
+    _params_not_recorded = ("dictionary_init", "seed")
 
     def __init__(
         self,
@@ -327,32 +363,19 @@ class DictionaryLearner(ParamsMixin):
     # -- validation ---------------------------------------------------------------------
 
     def _validated(self, n_samples: int, n_features: int) -> dict[str, Any]:
-        p: dict[str, Any] = {}
-        p["n_atoms"] = check_int("n_atoms", self.n_atoms, low=1)
-        check_choice("penalty", self.penalty, PENALTIES)
-        p["code"], p["q"] = _penalty_code(self.penalty, self.q)
-        p["lam"] = check_real("lam", self.lam, low=0.0)
-        eta = self.eta
-        if eta is None:
-            eta = default_eta(self.penalty, p["n_atoms"], n_features)
-        p["eta"] = check_real("eta", eta, low=0.0, low_open=True)
-        p["lr"] = check_real("lr", self.lr, low=0.0, low_open=True)
-        p["lr_decay"] = check_real("lr_decay", self.lr_decay, low=0.0)
-        p["batch_size"] = check_int("batch_size", self.batch_size, low=1)
-        if self.n_batches is None:
+        """The constraints table, then the defaults that depend on the data and the
+        rules that tie parameters together."""
+        p = self._validate_params()
+        p["code"], p["q"] = _penalty_code(p["penalty"], p["q"])
+        if p["eta"] is None:
+            p["eta"] = default_eta(p["penalty"], p["n_atoms"], n_features)
+        if p["n_batches"] is None:
             if n_samples < p["batch_size"]:
                 raise ValueError(
                     f"patches has {n_samples} rows, fewer than batch_size="
                     f"{p['batch_size']}: give fewer per batch or n_batches"
                 )
             p["n_batches"] = n_samples // p["batch_size"]
-        else:
-            p["n_batches"] = check_int("n_batches", self.n_batches, low=1)
-        p["max_iter"] = check_int("max_iter", self.max_iter, low=1)
-        p["tol"] = check_real("tol", self.tol, low=0.0, low_open=True)
-        for name in ("positive", "shuffle", "parallel"):
-            if not isinstance(getattr(self, name), bool | np.bool_):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
         return p
 
     # -- learning -----------------------------------------------------------------------
@@ -363,7 +386,7 @@ class DictionaryLearner(ParamsMixin):
         if X.shape[0] == 0 or X.shape[1] == 0:
             raise ValueError(f"patches must be non-empty, got shape {X.shape}")
         p = self._validated(*X.shape)
-        rng = resolve_rng(self.seed)
+        rng = self._record_seed(self.seed)
         f = X.shape[1]
         k, nb = p["n_atoms"], p["n_batches"]
         if self.dictionary_init is None:
@@ -390,6 +413,18 @@ class DictionaryLearner(ParamsMixin):
         self.n_features_in_ = f
         self.history_ = {"mse": mse, "mean_active": active, "ista_iterations": iters, "lr": lrs}
         self._params = p
+        zero = int(np.count_nonzero(active == 0))
+        if zero >= max(1, nb // 2):  # the Hebbian step learns nothing from zero codes
+            warnings.warn(
+                f"the codes were all zero in {zero} of {nb} batches, and the dictionary "
+                f"learns nothing from those: the first ISTA step from zero, eta * |x D^T| "
+                f"with eta={p['eta']!r}, did not pass the {self.penalty!r} penalty's zero "
+                f"threshold at lam={p['lam']!r}. "
+                "Lower lam or raise eta (sparse_encode, which picks its step from the "
+                "dictionary, codes the same patches).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return self
 
     def _learn(self, X, D, order, p, mse, active, iters, lrs) -> None:
@@ -411,14 +446,16 @@ class DictionaryLearner(ParamsMixin):
             iters[t] = it
             lrs[t] = p["lr"] / (1.0 + p["lr_decay"] * t)
             D += lrs[t] * (R.T @ E)
+            if not np.all(np.isfinite(R)):
+                raise FloatingPointError(
+                    f"the codes diverged at batch {t}: the ISTA step eta={p['eta']!r} is too "
+                    "large for this dictionary (ISTA needs eta * ||D||_2^2 < 2)"
+                )
             if not np.all(np.isfinite(D)):
                 raise FloatingPointError(
-                    f"the dictionary diverged at batch {t} (lr={self.lr!r} too large?)"
+                    f"the dictionary diverged at batch {t}: the learning rate lr={p['lr']!r} "
+                    "is too large"
                 )
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "components_"):
-            raise RuntimeError("this DictionaryLearner is not fitted yet: call fit(patches)")
 
     def transform(self, X: Any) -> np.ndarray:
         """Codes of ``X`` (n_samples, n_features) with the learner's encoder and penalty."""
@@ -443,20 +480,43 @@ class DictionaryLearner(ParamsMixin):
         X = np.asarray(X, dtype=np.float64)
         return float(np.mean((X - R @ self.components_) ** 2))
 
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """:meth:`fit` on ``X``, then the codes of ``X`` (:meth:`transform`)."""
+        return self.fit(X).transform(X)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        r"""Minus the mean objective of ``X`` under the learned dictionary (higher is
+        better, as scikit-learn's scorers expect), with the learner's encoder:
+
+        .. math:: -\frac{1}{m}\sum_{k=1}^{m} \tfrac12\|x_k - r_k \Phi\|^2
+                  + \lambda \sum_i \psi(r_{k,i})
+
+        Comparable between dictionaries learned with the same penalty and ``lam`` (not
+        a way to choose them: they change the objective itself).
+        """
+        from neurosparse.coding.encode import objective
+
+        R = self.transform(X)
+        X = np.asarray(X, dtype=np.float64)
+        values = objective(X, self.components_, R, penalty=self.penalty, lam=self.lam, q=self.q)
+        return -float(np.mean(values))
+
     # -- result format ------------------------------------------------------------------
 
-    def to_result(self):
-        """The learned dictionary and its learning history as a result tree.
+    def _result_params(self) -> dict[str, Any]:
+        """The constructor's arguments but the initial dictionary (an array) and the seed
+        (the result's own attr), with the values the fit used for the defaults."""
+        return super()._result_params() | {
+            "eta": self._params["eta"],
+            "n_batches": self._params["n_batches"],
+            "n_features": int(self.n_features_in_),
+        }
 
-        ``kind`` ``coding.dictionary``; ``state/components`` along ``(atom, pixel)``;
-        ``metrics`` holds the per-batch history along ``step`` plus the final running
-        MSE and active units.
-        """
+    def _result_groups(self) -> dict[str, Any]:
+        """``state/components`` along ``(atom, pixel)``; ``metrics`` holds the per-batch
+        history along ``step`` plus the final running MSE and active units."""
         import xarray as xr
 
-        from neurosparse.results import new_result
-
-        self._check_fitted()
         h = self.history_
         steps = np.arange(self.n_iter_)
         tail = max(1, self.n_iter_ // 10)
@@ -467,7 +527,8 @@ class DictionaryLearner(ParamsMixin):
                     self.components_,
                     {"long_name": "dictionary atoms (unit norm)", "units": "1"},
                 )
-            }
+            },
+            coords={"atom": ("atom", np.arange(self.components_.shape[0]), {"long_name": "unit"})},
         )
         metrics = xr.Dataset(
             {
@@ -477,7 +538,11 @@ class DictionaryLearner(ParamsMixin):
                     h["mean_active"],
                     {"long_name": "active units per patch (batch mean)"},
                 ),
-                "ista_iterations": ("step", h["ista_iterations"]),
+                "ista_iterations": (
+                    "step",
+                    h["ista_iterations"],
+                    {"long_name": "ISTA iterations of the batch"},
+                ),
                 "lr": ("step", h["lr"], {"long_name": "dictionary learning rate"}),
                 "final_mse": (
                     (),
@@ -492,17 +557,20 @@ class DictionaryLearner(ParamsMixin):
             },
             coords={"step": ("step", steps, {"long_name": "batch index"})},
         )
-        # the constructor's arguments but the initial dictionary (an array) and the seed
-        # (the result's own attr), with the values the fit used for the defaults
-        params = self.get_params(deep=False)
-        del params["dictionary_init"], params["seed"]
-        params["eta"] = self._params["eta"]
-        params["n_batches"] = self._params["n_batches"]
-        params["n_features"] = int(self.n_features_in_)
-        return new_result(
-            "coding.dictionary",
-            params=params,
-            seed=self.seed,
-            source=SOURCE,
-            groups={"state": state, "metrics": metrics},
-        )
+        return {"state": state, "metrics": metrics}
+
+    def _restore(self, tree: Any) -> None:
+        self.components_ = tree["state"]["components"].values.copy()
+        metrics = tree["metrics"]
+        self.n_iter_ = int(metrics.sizes["step"])
+        self.n_features_in_ = int(self.components_.shape[1])
+        self.history_ = {
+            name: metrics[name].values.copy()
+            for name in ("mse", "mean_active", "ista_iterations", "lr")
+        }
+        self._params = self._validated(self.n_iter_, self.n_features_in_)
+
+    @classmethod
+    def _conformance_example(cls, seed: int = 0) -> tuple[DictionaryLearner, tuple]:
+        X = np.random.default_rng(0).standard_normal((60, 8))
+        return cls(6, penalty="l1/2", lam=0.05, batch_size=20, n_batches=4, seed=seed), (X,)

@@ -60,12 +60,18 @@ Per sample, after each iteration (a sweep for ``"cd"``):
 Rentzeperis et al.'s code, who use ``tol = 0.01``, here per sample). ``max_iter`` caps
 the iterations (sweeps for ``"cd"``).
 
-``stop="authors-batch"`` is their rule exactly as their code applies it: over the whole
-batch (each block of up to 4,096 samples), ``||R_t - R_{t-1}||_2 < tol (0.01 +
-||R_{t-1}||_2)`` with the matrix 2-norm (the largest singular value, as
-``numpy.linalg.norm(., 2)`` computes it for a 2-D array); every sample of the batch
-runs the same number of iterations. For ISTA, FISTA and LCA only (for the LCA the
-membrane state is monitored, as with the per-sample rules).
+``stop="authors-batch"`` is their rule over the whole batch (each block of up to 4,096
+samples), the dictionary learner's rule (:func:`._kernels.batch_converged`):
+``||R_t - R_{t-1}||_F / (0.01 + ||R_{t-1}||_F) < tol`` with the Frobenius norm of the
+batch. (The authors' code takes ``numpy.linalg.norm(., ord=2)`` of the code matrix, its
+spectral norm, an SVD per step; an earlier version of this rule used it too.)
+Every sample of the batch runs the same number of iterations. For ISTA, FISTA and LCA
+only (for the LCA the membrane state is monitored, as with the per-sample rules). ISTA
+under this rule runs the learner's kernel (:func:`._kernels.ista_batch`, the update in
+the authors' Gram form, in one call for the whole batch): with ``step=eta`` and
+``tol=0.01`` its codes are those of :func:`neurosparse.coding.dictionary.ista_encode`
+(up to the ``l1/2`` and ``lq`` maps, taken here from their tables), and
+``info.objective`` holds the final value only.
 
 Lower-level entry point
 -----------------------
@@ -76,17 +82,35 @@ matrix across batches.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numba
 import numpy as np
 import scipy.linalg
 import xarray as xr
 
-from neurosparse._estimator import ParamsMixin
-from neurosparse._validation import check_array, check_choice, check_int, check_real
+from neurosparse._estimator import Model
+from neurosparse._validation import (
+    ArrayLike,
+    Boolean,
+    Constraint,
+    Integer,
+    Options,
+    Real,
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+)
 from neurosparse.coding import _kernels as K
-from neurosparse.coding.prox import _penalty_code, _run_rows, branch_table, penalty_value
+from neurosparse.coding.prox import (
+    PENALTIES,
+    _penalty_code,
+    _penalty_record,
+    _run_rows,
+    penalty_value,
+)
 
 __all__ = [
     "SOLVERS",
@@ -122,11 +146,10 @@ _PARALLEL_MIN_WORK = 1 << 21
 
 #: Dense products of at least this many multiply-adds run fused with the ISTA/FISTA
 #: pass, block by block of rows on Numba's threads with BLAS on one thread each
-#: (:func:`._kernels.forward_backward_dense_par`): the product never goes through
-#: memory and the pass runs in parallel (a multithreaded BLAS product followed by a
-#: parallel pass is slower than with a serial one, as BLAS's threads keep spinning after
-#: the product). Measured on 2 cores, 4096 x 512 (1024) atoms: iteration / BLAS product
-#: 1.30 (1.39) fused, 1.53-1.66 (1.43-1.53) unfused; ``benchmarks/coding_iteration_cost.py``.
+#: (:func:`._kernels.forward_backward_dense`, parallel version): the product never goes
+#: through memory and the pass runs in parallel (a multithreaded BLAS product followed
+#: by a parallel pass is slower than with a serial one, as BLAS's threads keep spinning
+#: after the product); see ``benchmarks/coding_iteration_cost.py``.
 _FUSED_MIN_FLOPS = 1 << 22
 
 #: Rows per block of the fused product and pass (at most: at least 4 blocks per thread).
@@ -199,8 +222,7 @@ def _check_params(penalty, lam, q, solver, max_iter, tol, stop, positive, step):
     max_iter = check_int("max_iter", max_iter, low=1)
     tolv = check_real("tol", tol, low=0.0)
     check_choice("stop", stop, STOP_RULES)
-    if not isinstance(positive, bool | np.bool_):
-        raise TypeError(f"positive must be a bool, got {positive!r}")
+    positive = check_bool("positive", positive)
     stepv = None
     if stop == "authors-batch" and solver == "cd":
         raise ValueError(
@@ -300,7 +322,7 @@ class _Problem:
             nnz = np.count_nonzero(Y)
         if self.use_sparse(nnz, Y.shape[0]):
             _run_rows(
-                K.sparse_product_rows, K.sparse_product_par, Y.shape[0], nnz * Y.shape[1],
+                K.sparse_product_rows, K.sparse_product_rows_par, Y.shape[0], nnz * Y.shape[1],
                 Y, self.gram, out, min_work=_PARALLEL_MIN_WORK,
             )  # fmt: skip
             return out
@@ -308,14 +330,13 @@ class _Problem:
             return np.matmul(Y @ self.dictionary, self.dictionary.T, out=out)
         return np.matmul(Y, self.gram, out=out)
 
-    def objective(self, R, P, C, xnorm2, lam, code, q, norms) -> np.ndarray:
-        """Per-sample objective from ``P = R G`` (``xnorm2`` may be zeros)."""
+    def objective(self, R, P, C, xnorm2, pen) -> np.ndarray:
+        """Per-sample objective from ``P = R G`` (``xnorm2`` may be zeros) with the
+        penalty record ``pen``."""
         quad = np.einsum("ij,ij->i", R, 0.5 * P - C)
-        pen = np.empty(R.shape[0])
-        _run_rows(
-            K.penalty_rows, K.penalty_rows_par, R.shape[0], R.size, R, lam, code, q, norms, pen
-        )
-        return xnorm2 + quad + pen
+        out = np.empty(R.shape[0])
+        _run_rows(K.penalty_rows, K.penalty_rows_par, R.shape[0], R.size, R, pen, out)
+        return xnorm2 + quad + out
 
 
 class _IterativeSolver:
@@ -339,9 +360,15 @@ class _IterativeSolver:
         self.pb = problem
         self.step = step
         self.lam, self.code, self.q, self.norms = lam, code, q, norms
-        self.tab = branch_table(code, q)  # the l1/2 and lq nonzero branch, tabulated
         self.positive = positive
         self.max_iter, self.tol, self.offset = max_iter, tol, offset
+        # the penalty at the step (zero thresholds, the l1/2 and lq nonzero branch tabulated)
+        self.pen = _penalty_record(code, q, lam, norms, positive, step=self.thr_step(),
+                                   table=True)  # fmt: skip
+
+    def thr_step(self) -> float | None:
+        """The step of the proximal map whose zero thresholds the passes use (none)."""
+        return None
 
     # steps (overridden)
     def start(self, R0: np.ndarray) -> None:
@@ -364,10 +391,6 @@ class _IterativeSolver:
         """The array whose change the stopping test measures (the codes by default)."""
         return self.codes()
 
-    def monitored_old(self) -> np.ndarray:
-        """:meth:`monitored` before the last step (for the batch rule)."""
-        raise NotImplementedError
-
     def finish(self, it_done: int, prev2: np.ndarray):
         """Run the remaining iterations of every sample at once, if the solver can;
         return ``(codes, n_iter, converged)`` for the working set, or None."""
@@ -388,7 +411,6 @@ class _IterativeSolver:
         self.C = self.pb.cov
         self.xnorm2 = self.pb.xnorm2 if self.pb.xnorm2 is not None else np.zeros(n)
         self.start(R0)
-        self._warm = None  # the batch rule's warm starts (see _batch_done)
         M = self.monitored()
         prev2 = np.einsum("ij,ij->i", M, M)
         obj = None
@@ -404,10 +426,9 @@ class _IterativeSolver:
             dr2, norm2 = self.prox_step()
             self.momentum_step()
             R = self.codes()
-            if self.batch:
-                done_all = self._batch_done(dr2, prev2)
-                done = np.full(idx.size, done_all)
-            else:
+            if self.batch:  # the batch rule (Frobenius norm), as in the learner's kernel
+                done = np.full(idx.size, K.batch_converged(dr2, prev2, self.tol, self.offset))
+            else:  # the per-sample rule, K.sample_converged on arrays
                 done = np.sqrt(dr2) <= self.tol * (self.offset + np.sqrt(prev2))
             n_iter[idx] = it
             if track:
@@ -429,54 +450,9 @@ class _IterativeSolver:
             prev2 = norm2
         return out, n_iter, converged, np.asarray(history)
 
-    def _batch_done(self, dr2: np.ndarray, prev2: np.ndarray) -> bool:
-        """The batch rule ``||M_t - M_{t-1}||_2 < tol (offset + ||M_{t-1}||_2)`` with the
-        matrix (spectral) 2-norm over the batch (``stop="authors-batch"``).
-
-        Exact spectral norms cost tens of Lanczos steps, so the rule is first decided
-        from bounds, which settle every iteration but those near the threshold:
-
-        * ``||M_{t-1}||_2`` lies between its largest row norm and its Frobenius norm, and
-          within ``sum_u ||M_u - M_{u-1}||_F`` (the row norms the iteration reports) of
-          the last exact value;
-        * ``||M_t - M_{t-1}||_2`` lies between its largest row norm and its Frobenius
-          norm, and above every Lanczos Ritz value: its run
-          (:func:`_spectral_norm`, through the nonzero entries) stops as soon as one
-          reaches the threshold, which happens within a few steps when the change is
-          clearly too large, as the run starts from the top singular vector of the
-          previous change.
-
-        Only when those do not decide is the run carried to convergence (relative
-        1e-14) and ``||M_{t-1}||_2`` computed (warm-started the same way).
-        """
-        tol, off = self.tol, self.offset
-        d_lo, d_hi = np.sqrt(dr2.max()), np.sqrt(dr2.sum())
-        o_lo, o_hi = np.sqrt(prev2.max()), np.sqrt(prev2.sum())
-        if self._warm is None:  # first test: no top vectors or exact norm yet
-            m = min(self.monitored().shape)
-            self._warm = {"old": np.zeros(m), "change": np.zeros(m), "exact": None, "drift": 0.0}
-        warm = self._warm
-        if warm["exact"] is not None:
-            o_lo = max(o_lo, warm["exact"] - warm["drift"])
-            o_hi = min(o_hi, warm["exact"] + warm["drift"])
-        warm["drift"] += d_hi  # M_t becomes the next test's M_{t-1}
-        if d_lo >= tol * (off + o_hi):
-            return False
-        if d_hi < tol * (off + o_lo):
-            return True
-        new, old = self.monitored(), self.monitored_old()
-        d = _spectral_norm(new - old, warm["change"], above=tol * (off + o_hi))
-        if d >= tol * (off + o_hi):
-            return False
-        if d < tol * (off + o_lo):
-            return True
-        o = _spectral_norm(old, warm["old"])
-        warm["exact"], warm["drift"] = o, d_hi
-        return d < tol * (off + o)
-
     def _objective_of(self, R, C, xnorm2):
         P = self.pb.product(R, np.empty_like(R))
-        return self.pb.objective(R, P, C, xnorm2, self.lam, self.code, self.q, self.norms)
+        return self.pb.objective(R, P, C, xnorm2, self.pen)
 
 
 class _ISTA(_IterativeSolver):
@@ -492,14 +468,14 @@ class _ISTA(_IterativeSolver):
 
     beta = 0.0
 
+    def thr_step(self):
+        return self.step
+
     def start(self, R0):
-        k = R0.shape[1]
         self.Y = R0.copy()  # point where the gradient is taken
         self.Z = R0.copy()  # current iterate
         self.Z_new = np.empty_like(R0)
         self.P = np.empty_like(R0)
-        self.thr = np.empty(k)
-        K.zero_thresholds(np.full(k, self.step), self.lam, self.code, self.q, self.norms, self.thr)
         self.nnz = float(np.count_nonzero(R0))
         self.stats = np.empty((R0.shape[0], 3))
 
@@ -512,14 +488,11 @@ class _ISTA(_IterativeSolver):
 
     def prox_step(self):
         st = self.stats
-        args = (
-            self.C, self.Z, self.step, self.lam, self.code, self.q, self.tab, self.norms,
-            self.thr, self.positive, self.beta, self.Z_new, self.Y, st,
-        )  # fmt: skip
+        args = (self.C, self.Z, self.step, self.pen, self.beta, self.Z_new, self.Y, st)
         if self.sparse:
             work = self.nnz * self.Y.shape[1] + self.Y.size
             _run_rows(
-                K.forward_backward_sparse_rows, K.forward_backward_sparse_par, st.shape[0],
+                K.forward_backward_sparse_rows, K.forward_backward_sparse_rows_par, st.shape[0],
                 work, self.Y, self.pb.gram, *args, min_work=_PARALLEL_MIN_WORK,
             )  # fmt: skip
         elif self.fused:
@@ -528,19 +501,16 @@ class _ISTA(_IterativeSolver):
             D, Dt = self.pb.factors()
             with _one_blas_thread():
                 K.forward_backward_dense_par(
-                    self.Y, self.pb.gram, D, Dt, self.pb.factored, *args, block
+                    self.Y, (self.pb.gram, D, Dt, self.pb.factored), *args, block
                 )
         else:  # small: the pass runs serially
-            K.forward_backward_rows(self.Y, self.P, *args, 0, st.shape[0])
+            K.forward_backward_rows(self.Y, self.P, *args, 1)
         self.Z, self.Z_new = self.Z_new, self.Z
         self.nnz = float(st[:, 2].sum())
         return st[:, 0].copy(), st[:, 1].copy()
 
     def codes(self):
         return self.Z
-
-    def monitored_old(self):
-        return self.Z_new
 
     def finish(self, it_done, prev2):
         """Once the codes are sparse (:meth:`_Problem.use_sparse`), the remaining
@@ -555,17 +525,17 @@ class _ISTA(_IterativeSolver):
         conv = np.zeros(n, dtype=bool)
         Z = np.ascontiguousarray(self.Z)
         fista = isinstance(self, _FISTA)
+        momentum = (fista, float(getattr(self, "t", 1.0)), float(self.beta), int(it_done))
         args = (
             np.ascontiguousarray(self.C), self.pb.gram, Z, np.ascontiguousarray(self.Y),
-            np.ascontiguousarray(prev2, dtype=np.float64), self.step, self.lam, self.code,
-            self.q, self.tab, self.norms, self.thr, self.positive, fista, getattr(self, "t", 1.0),
-            self.beta, it_done, self.max_iter, self.tol, self.offset, n_it, conv,
+            np.ascontiguousarray(prev2, dtype=np.float64), self.step, self.pen, momentum,
+            K.Stop(self.max_iter, float(self.tol), float(self.offset)), n_it, conv,
         )  # fmt: skip
         threads = numba.get_num_threads()
         if threads > 1 and n > 1 and n * k >= _PARALLEL_MIN_SOLVE:
-            K.ista_sparse_par(*args, min(n, 8 * threads))
+            K.ista_sparse_rows_par(*args, min(n, 8 * threads))
         else:
-            K.ista_sparse_rows(*args, 0, n)
+            K.ista_sparse_rows(*args, 1)
         return Z, n_it, conv
 
     def keep(self, mask):
@@ -604,18 +574,13 @@ class _LCA(_IterativeSolver):
 
     def prox_step(self):
         da2 = np.empty(self.A.shape[0])
-        if self.batch:
-            self.U_old = self.U.copy()
         _run_rows(
-            K.lca_rows, K.lca_par, da2.size, self.U.size,
-            self.U, self.P, self.C, self.A, self.step, self.diag, self.lam, self.code,
-            self.q, self.norms, self.positive, self.A_new, da2, min_work=_PARALLEL_MIN_WORK,
+            K.lca_rows, K.lca_rows_par, da2.size, self.U.size,
+            self.U, self.P, self.C, self.A, self.step, self.diag, self.pen, self.A_new, da2,
+            min_work=_PARALLEL_MIN_WORK,
         )  # fmt: skip
         self.A, self.A_new = self.A_new, self.A
         return da2, np.einsum("ij,ij->i", self.U, self.U)
-
-    def monitored_old(self):
-        return self.U_old
 
     def codes(self):
         return self.A
@@ -634,21 +599,32 @@ class _LCA(_IterativeSolver):
 _ITERATIVE = {"ista": _ISTA, "fista": _FISTA, "lca": _LCA}
 
 
-def _spectral_norm(M: np.ndarray, warm: np.ndarray | None = None, above: float = np.inf) -> float:
-    """Largest singular value of ``M`` (``numpy.linalg.norm(M, 2)``), cheaply for sparse
-    codes: Lanczos through the nonzero entries (:func:`._kernels.spectral_norm`, relative
-    tolerance 1e-14), or ``numpy.linalg.norm`` if that has not converged in 300 steps.
+def _ista_batch(B, G, R0, eta, pen, stop, parallel=None):
+    """:func:`._kernels.ista_batch` on ``B = X D^T``, ``G = D D^T`` from ``R0``; its
+    parallel version (BLAS held to one thread meanwhile, so that its idle threads do not
+    compete with Numba's) when ``parallel`` (default: when one iteration's pass is large
+    enough to run in parallel, :data:`_PARALLEL_MIN_WORK`, as in the solver loop).
+    Returns ``(R, n_iter, converged)``."""
+    n, k = B.shape
+    threads = numba.get_num_threads()
+    if parallel is None:
+        parallel = threads > 1 and n > 1 and n * k >= _PARALLEL_MIN_WORK
+    if parallel:
+        with _one_blas_thread():
+            return K.ista_batch_par(B, G, R0, eta, pen, stop, max(1, min(n, threads)))
+    return K.ista_batch(B, G, R0, eta, pen, stop, 1)
 
-    ``warm`` (length ``min(M.shape)``) is the start vector, overwritten with the top
-    singular vector found; the run may stop early once the value (a lower bound) reaches
-    ``above``, and then returns that lower bound.
-    """
-    M = np.ascontiguousarray(M, dtype=np.float64)
-    vec = warm if warm is not None else np.empty(0)
-    value, status = K.spectral_norm(M, 300, 1e-14, vec, above, vec)
-    if status == K.NORM_UNCONVERGED:
-        return float(np.linalg.norm(M, 2))
-    return float(value)
+
+def _final_objective(track, cov, gram, dictionary, xnorm2, R, code, q, lam, norms):
+    """The history of a solver that records the final objective only (empty unless
+    ``track``)."""
+    if not track:
+        return np.empty(0)
+    pb = _Problem(cov, gram, dictionary, xnorm2)
+    P = pb.product(R, np.empty_like(R))
+    x2 = xnorm2 if xnorm2 is not None else np.zeros(R.shape[0])
+    pen = _penalty_record(code, q, lam, norms)
+    return np.array([pb.objective(R, P, cov, x2, pen).mean()])
 
 
 def _solve_block(
@@ -664,21 +640,33 @@ def _solve_block(
         eta = 1.0 / np.diag(gram)
         a = norms if code == K.CEL0 else np.sqrt(np.diag(gram))
         args = (
-            np.ascontiguousarray(cov), gram, R, eta, a, lam, code, q, positive, max_iter,
-            tol, offset, n_iter, converged,
+            np.ascontiguousarray(cov), gram, R, eta, _penalty_record(code, q, lam, a, positive),
+            K.Stop(int(max_iter), float(tol), float(offset)), n_iter, converged,
         )  # fmt: skip
         with _one_blas_thread():  # the l1 Newton steps' LAPACK Cholesky, per sample
             if numba.get_num_threads() > 1 and n > 1 and n * gram.size >= 1 << 16:
-                K.cd_par(*args)
+                K.cd_rows_par(*args, n)  # one sample per block: samples differ in cost
             else:
-                K.cd_rows(*args, 0, n)
-        history = np.empty(0)
-        if track:
-            pb = _Problem(cov, gram, dictionary, xnorm2)
-            P = pb.product(R, np.empty_like(R))
-            x2 = xnorm2 if xnorm2 is not None else np.zeros(n)
-            history = np.array([pb.objective(R, P, cov, x2, lam, code, q, norms).mean()])
-        return R, n_iter, converged, history
+                K.cd_rows(*args, 1)
+        return (
+            R,
+            n_iter,
+            converged,
+            _final_objective(track, cov, gram, dictionary, xnorm2, R, code, q, lam, norms),
+        )
+    if solver == "ista" and batch:  # the learner's kernel: the whole block in one call
+        pen = _penalty_record(code, q, lam, norms, positive, step=step, table=True)
+        R, it, done = _ista_batch(
+            np.ascontiguousarray(cov), gram, np.ascontiguousarray(R0, dtype=np.float64),
+            step, pen, K.Stop(int(max_iter), float(tol), float(offset)),
+        )  # fmt: skip
+        n = R.shape[0]
+        return (
+            R,
+            np.full(n, it, dtype=np.int64),
+            np.full(n, done),
+            _final_objective(track, cov, gram, dictionary, xnorm2, R, code, q, lam, norms),
+        )
     pb = _Problem(cov, gram, dictionary, xnorm2)
     engine = _ITERATIVE[solver](
         pb, step=step, lam=lam, code=code, q=q, norms=norms, positive=positive,
@@ -792,8 +780,9 @@ def sparse_encode(
         Tolerance of the stopping rule.
     stop : {"relative", "authors", "authors-batch"}
         ``||r_t - r_{t-1}|| <= tol (offset + ||r_{t-1}||)`` per sample with offset 0 or
-        0.01, or (``"authors-batch"``) the authors' rule over the batch with the matrix
-        2-norm (see the module docstring; not for ``"cd"``).
+        0.01, or (``"authors-batch"``) the authors' rule over the batch, with the
+        Frobenius norm of the batch (the dictionary learner's rule; see the module
+        docstring; not for ``"cd"``).
     positive : bool
         Nonnegative codes.
     init : array-like, shape (n_samples, n_atoms), optional
@@ -919,7 +908,7 @@ def objective(
     return 0.5 * np.einsum("ij,ij->i", resid, resid) + np.asarray(pen).reshape(-1)
 
 
-class SparseCoder(ParamsMixin):
+class SparseCoder(Model):
     """Sparse coding with a fixed dictionary, in scikit-learn's style.
 
     ``__init__`` stores the arguments unchanged; :meth:`fit` validates them (nothing is
@@ -934,6 +923,8 @@ class SparseCoder(ParamsMixin):
 
     Attributes
     ----------
+    dictionary_ : numpy.ndarray, shape (n_atoms, n_features)
+        The validated dictionary (set by :meth:`fit`).
     n_components_, n_features_in_ : int
         Set by :meth:`fit`.
     codes_ : numpy.ndarray, shape (n_samples, n_atoms)
@@ -951,6 +942,23 @@ class SparseCoder(ParamsMixin):
     array([[0.5, 0.5, 0.5, 0.5],
            [0.5, 0.5, 0.5, 0.5]])
     """
+
+    kind = "coding.codes"
+    source = "Rentzeperis et al. 2023, PLOS Comput Biol (arXiv 2301.10002)"
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "dictionary": ArrayLike(ndim=2),
+        "penalty": Options(*PENALTIES),
+        "lam": Real(low=0.0),
+        "q": Real(low=0.0, high=1.0, low_open=True, high_open=True, none_ok=True),
+        "solver": Options(*SOLVERS),
+        "max_iter": Integer(low=1),
+        "tol": Real(low=0.0),
+        "stop": Options(*STOP_RULES),
+        "positive": Boolean(),
+        "step": Real(low=0.0, low_open=True, none_ok=True),
+    }
+    _fitted_attr = "dictionary_"
+    _params_not_recorded = ("dictionary",)  # in state/dictionary
 
     def __init__(
         self,
@@ -977,25 +985,15 @@ class SparseCoder(ParamsMixin):
         self.positive = positive
         self.step = step
 
-    def _params(self) -> dict[str, Any]:
-        return {
-            "penalty": self.penalty,
-            "lam": self.lam,
-            "q": self.q,
-            "solver": self.solver,
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "stop": self.stop,
-            "positive": self.positive,
-            "step": self.step,
-        }
+    def _encoder_params(self) -> dict[str, Any]:
+        params = self.get_params(deep=False)
+        del params["dictionary"]
+        return params
 
     def fit(self, X: Any = None, y: Any = None) -> SparseCoder:
         """Validate the parameters (and ``X`` if given); nothing is learned."""
-        _check_params(
-            self.penalty, self.lam, self.q, self.solver, self.max_iter, self.tol,
-            self.stop, self.positive, self.step,
-        )  # fmt: skip
+        self._validate_params()
+        _check_params(**self._encoder_params())  # the rules that tie parameters together
         D, _ = _check_dictionary(self.dictionary)
         if X is not None:
             _check_X(X, D)
@@ -1005,11 +1003,10 @@ class SparseCoder(ParamsMixin):
 
     def transform(self, X: Any) -> np.ndarray:
         """Codes of ``X``, shape ``(n_samples, n_atoms)``."""
-        if not hasattr(self, "dictionary_"):
-            self.fit()
+        self._check_fitted()
         X = _check_X(X, self.dictionary_)
         codes, info = sparse_encode(
-            X, self.dictionary_, return_info=True, init=None, **self._params()
+            X, self.dictionary_, return_info=True, init=None, **self._encoder_params()
         )
         resid = X - codes @ self.dictionary_
         self.codes_ = codes
@@ -1026,41 +1023,92 @@ class SparseCoder(ParamsMixin):
         """:meth:`fit` then :meth:`transform`."""
         return self.fit(X).transform(X)
 
-    def to_result(self) -> xr.DataTree:
-        """The last transform as a result tree (kind ``coding.codes``).
+    def score(self, X: Any, y: Any = None) -> float:
+        r"""Minus the mean objective of ``X``'s codes (higher is better, as
+        scikit-learn's scorers expect):
 
-        ``state/dictionary`` (atom, pixel), ``activity/codes`` (sample, atom), and in
-        ``metrics``: ``mse`` (per pixel), ``mean_active`` (nonzero codes per sample),
-        ``objective`` (mean per sample), ``n_iter`` (max over samples) and
-        ``converged_fraction``.
+        .. math:: -\frac{1}{m}\sum_{k=1}^{m} \tfrac12\|x_k - r_k D\|^2 + \Psi(r_k)
+
+        It compares encoders of the same objective (solvers, tolerances); it is not a
+        way to choose ``lam`` or the penalty, which change the objective itself (give
+        ``GridSearchCV`` a ``scoring`` for that, e.g. reconstruction error at a
+        target sparsity).
         """
-        from neurosparse.results import new_result
+        self.transform(X)
+        return -float(np.mean(self.objective_))
 
+    # -- result format ------------------------------------------------------------------
+
+    def _result_groups(self) -> dict[str, Any]:
+        """``state/dictionary`` (atom, pixel); after a :meth:`transform`, also
+        ``activity/codes`` (sample, atom) and in ``metrics``: ``mse`` (per pixel),
+        ``mean_active`` (nonzero codes per sample), ``objective`` (mean per sample),
+        ``n_iter`` (max over samples), ``converged_fraction`` and ``solver`` (the one
+        ``"auto"`` chose)."""
+        n_atoms = self.dictionary_.shape[0]
+        atom = {"atom": ("atom", np.arange(n_atoms), {"long_name": "dictionary atom"})}
+        groups: dict[str, Any] = {
+            "state": xr.Dataset(
+                {
+                    "dictionary": (
+                        ("atom", "pixel"),
+                        self.dictionary_,
+                        {"long_name": "dictionary atoms (rows)", "units": "1"},
+                    )
+                },
+                coords=atom,
+            )
+        }
         if not hasattr(self, "codes_"):
-            raise RuntimeError("SparseCoder.to_result() needs a transform(X) first")
+            return groups
         codes = self.codes_
-        metrics = xr.Dataset(
+        sample = {"sample": ("sample", np.arange(codes.shape[0]), {"long_name": "sample"})}
+        groups["activity"] = xr.Dataset(
+            {"codes": (("sample", "atom"), codes, {"long_name": "sparse codes", "units": "1"})},
+            coords={**atom, **sample},
+        )
+        groups["metrics"] = xr.Dataset(
             {
-                "mse": ((), self.mse_, {"long_name": "mean squared error per pixel"}),
+                "mse": (
+                    (),
+                    self.mse_,
+                    {"long_name": "mean squared reconstruction error per pixel", "units": "1"},
+                ),
                 "mean_active": (
                     (),
                     float(np.count_nonzero(codes) / max(codes.shape[0], 1)),
-                    {"long_name": "mean number of nonzero codes per sample"},
+                    {"long_name": "mean number of nonzero codes per sample", "units": "1"},
                 ),
-                "objective": ((), float(np.mean(self.objective_)), {"long_name": "mean objective"}),
-                "n_iter": ((), int(np.max(self.n_iter_, initial=0))),
-                "converged_fraction": ((), float(np.mean(self.converged_))),
+                "objective": (
+                    (),
+                    float(np.mean(self.objective_)),
+                    {"long_name": "mean objective per sample", "units": "1"},
+                ),
+                "n_iter": (
+                    (),
+                    int(np.max(self.n_iter_, initial=0)),
+                    {"long_name": "iterations of the slowest sample", "units": "1"},
+                ),
+                "converged_fraction": (
+                    (),
+                    float(np.mean(self.converged_)),
+                    {"long_name": "fraction of samples that met the stopping rule", "units": "1"},
+                ),
+                "solver": ((), self.solver_, {"long_name": "solver used"}),
             }
         )
-        params = self._params() | {"solver_used": self.solver_}
-        return new_result(
-            "coding.codes",
-            params=params,
-            seed=None,
-            source="Rentzeperis et al. 2023, PLOS Comput Biol (arXiv 2301.10002)",
-            groups={
-                "state": xr.Dataset({"dictionary": (("atom", "pixel"), self.dictionary_)}),
-                "activity": xr.Dataset({"codes": (("sample", "atom"), codes)}),
-                "metrics": metrics,
-            },
-        )
+        return groups
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any], tree: Any) -> SparseCoder:
+        return cls(tree["state"]["dictionary"].values, **params)
+
+    def _restore(self, tree: Any) -> None:
+        self.fit()
+
+    @classmethod
+    def _conformance_example(cls, seed: int = 0) -> tuple[SparseCoder, tuple]:
+        rng = np.random.default_rng(0)  # nothing is random in a SparseCoder: seed unused
+        D = rng.standard_normal((12, 8))
+        D /= np.linalg.norm(D, axis=1, keepdims=True)
+        return cls(D, penalty="cel0", lam=0.2), (rng.standard_normal((5, 8)),)

@@ -48,15 +48,43 @@ _PARALLEL_MIN_ELEMENTS = 1 << 16
 
 
 def _run_rows(
-    serial, parallel, n: int, work: int, *args, min_work: int = _PARALLEL_MIN_ELEMENTS
+    kernel, kernel_par, n: int, work: int, *args, min_work: int = _PARALLEL_MIN_ELEMENTS
 ) -> None:
-    """Call ``serial(*args, 0, n)``, or ``parallel(*args, n_blocks)`` when ``work`` is at
-    least ``min_work``."""
+    """Call the serial ``kernel(*args, 1)``, or its parallel version ``kernel_par(*args,
+    n_blocks)`` (one block per thread) when ``work`` is at least ``min_work`` (see
+    :mod:`._kernels`, "Serial and parallel kernels")."""
     threads = numba.get_num_threads()
     if threads > 1 and n > 1 and work >= min_work:
-        parallel(*args, min(n, threads))
+        kernel_par(*args, min(n, threads))
     else:
-        serial(*args, 0, n)
+        kernel(*args, 1)
+
+
+_ONE = np.zeros(1)  # the placeholder of an unused Penalty field
+_ONE.flags.writeable = False
+
+
+def _penalty_record(
+    code: int,
+    q: float,
+    lam: float,
+    norms: np.ndarray,
+    positive: bool = False,
+    *,
+    step: float | None = None,
+    table: bool = False,
+) -> K.Penalty:
+    """The :class:`._kernels.Penalty` record the array kernels take: with ``step``, the
+    zero thresholds (:func:`._kernels.zero_threshold` per column) at that step; with
+    ``table``, the :func:`branch_table` of the nonzero branch (``l1/2``, ``lq``)."""
+    norms = np.ascontiguousarray(norms, dtype=np.float64)
+    thr = _ONE
+    if step is not None:
+        thr = np.empty(norms.shape[0])
+        K.zero_thresholds(np.full(norms.shape[0], float(step)), float(lam), int(code),
+                          float(q), norms, thr)  # fmt: skip
+    tab = branch_table(code, q) if table else _NO_TABLE
+    return K.Penalty(int(code), float(q), float(lam), norms, bool(positive), thr, tab)
 
 
 def _penalty_code(penalty: Any, q: Any) -> tuple[int, float]:
@@ -294,10 +322,8 @@ def prox(
     a = _check_norms(norms, rows.shape[1], penalty)
     out = np.empty_like(rows)
     eta_k = np.full(rows.shape[1], eta)
-    _run_rows(
-        K.prox_rows, K.prox_rows_par, rows.shape[0], rows.size,
-        rows, eta_k, lamv, code, qv, a, bool(positive), out,
-    )  # fmt: skip
+    pen = _penalty_record(code, qv, lamv, a, bool(positive))
+    _run_rows(K.prox_rows, K.prox_rows_par, rows.shape[0], rows.size, rows, eta_k, pen, out)
     return out.reshape(shape)
 
 
@@ -340,10 +366,8 @@ def penalty_value(
         vals = np.zeros(rows.shape[0])
     else:
         vals = np.empty(rows.shape[0])
-        _run_rows(
-            K.penalty_rows, K.penalty_rows_par, rows.shape[0], rows.size,
-            rows, lamv, code, qv, a, vals,
-        )  # fmt: skip
+        pen = _penalty_record(code, qv, lamv, a)
+        _run_rows(K.penalty_rows, K.penalty_rows_par, rows.shape[0], rows.size, rows, pen, vals)
     if len(shape) <= 1:
         return float(vals[0])
     return vals.reshape(shape[:-1])

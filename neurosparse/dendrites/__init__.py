@@ -4,13 +4,22 @@ dendritic neurons and context-gated dendritic layers.
 The PyTorch layers of Iyer et al. (2022) (:mod:`neurosparse.dendrites.layers`:
 ``DendriticLayer``, ``DendriticMLP``, ``MLP``, ``KWinners``, ``SparseLinear``,
 ``nearest_prototype``, ``DENDRITE_MODES``) are loaded on first access, so importing this
-package never imports torch.
+package never imports torch. Continual learning (:mod:`neurosparse.dendrites.continual`:
+``permuted_tasks``, ``task_prototypes``, ``task_inference_accuracy``,
+``train_continual``, ``Task``) imports torch only when its functions run.
 
 Compile-cache policy of the Numba kernels (``_kernels.py``): serial kernels use
 ``cache=True``; ``parallel=True`` kernels are not cached. Random numbers inside kernels
 come from SplitMix64 states seeded once from the entry point's ``seed``.
 """
 
+from neurosparse.dendrites.continual import (
+    Task,
+    permuted_tasks,
+    task_inference_accuracy,
+    task_prototypes,
+    train_continual,
+)
 from neurosparse.dendrites.montecarlo import (
     MonteCarloEstimate,
     binomial_interval,
@@ -48,9 +57,14 @@ from neurosparse.dendrites.theory import (
     union_synapses,
 )
 
+#: Read by neurosparse's family registry (docs/ARCHITECTURE.md, "How to add").
+FAMILY = "Active dendrites (Ahmad & Hawkins 2016; Iyer et al. 2022)"
+OPTIONAL_MODULES = ("layers",)  # needs torch
+
 __all__ = [
     "DendriticNeuron",
     "MonteCarloEstimate",
+    "Task",
     "ThresholdTradeoff",
     "activation_frequency",
     "add_noise",
@@ -69,12 +83,16 @@ __all__ = [
     "neuron_false_match_probability",
     "optimal_threshold",
     "overlap",
+    "permuted_tasks",
     "random_sdr",
     "simulate_false_match",
     "simulate_false_negative",
     "sparsity",
+    "task_inference_accuracy",
+    "task_prototypes",
     "to_dense",
     "to_indices",
+    "train_continual",
     "union",
     "union_false_match_probability",
     "union_input_false_match_probability",

@@ -1,6 +1,10 @@
 """Numba kernels of the active-dendrites family (pure functions over scalars and arrays).
 
-Compile-cache policy (see the package docstring): serial kernels use ``cache=True``.
+Serial and parallel kernels (``docs/ARCHITECTURE.md``, "Numba kernels"): a kernel whose
+outer loop runs over independent units (chunks of trials, SDRs) is one pure function with
+that loop written as ``prange``, compiled serially with ``cache=True`` (``prange`` is
+then ``range``) and once more from its ``py_func`` with ``parallel=True`` as
+``<name>_par`` (never cached). Both give the same bits.
 """
 
 from __future__ import annotations
@@ -169,13 +173,17 @@ def sequential_tail_hits(pop, marked, draws, threshold, trials, seed):
     return hits
 
 
-@numba.njit(parallel=True)
+@numba.njit(cache=True)
 def sequential_tail_hits_chunks(pop, marked, draws, threshold, chunk_trials, seeds):
-    """:func:`sequential_tail_hits` over independent chunks in parallel (one seed each)."""
+    """:func:`sequential_tail_hits` over independent chunks (one seed each; in parallel in
+    ``sequential_tail_hits_chunks_par``)."""
     out = np.zeros(chunk_trials.shape[0], dtype=np.int64)
     for c in numba.prange(chunk_trials.shape[0]):
         out[c] = sequential_tail_hits(pop, marked, draws, threshold, chunk_trials[c], seeds[c])
     return out
+
+
+sequential_tail_hits_chunks_par = numba.njit(parallel=True)(sequential_tail_hits_chunks.py_func)
 
 
 @numba.njit(cache=True)
@@ -261,9 +269,10 @@ def postings(indptr, indices, n):
     return counts, rows
 
 
-@numba.njit(parallel=True)
+@numba.njit(cache=True)
 def overlap_all_pairs(x_indptr, x_indices, cell_ptr, rows, out):
-    """``out[i, j]`` = overlap of SDR ``i`` of X with SDR ``j`` of Y (inverted index of Y).
+    """``out[i, j]`` = overlap of SDR ``i`` of X with SDR ``j`` of Y (inverted index of Y);
+    in parallel over the SDRs of X in ``overlap_all_pairs_par``.
 
     Work is ``sum_i sum_{c in x_i} |postings(c)|``: about ``m_x a_x a_y m_y / n``
     increments, instead of ``m_x m_y n`` for a dense product.
@@ -277,16 +286,7 @@ def overlap_all_pairs(x_indptr, x_indices, cell_ptr, rows, out):
                 row[rows[p]] += 1
 
 
-@numba.njit(cache=True)
-def overlap_all_pairs_serial(x_indptr, x_indices, cell_ptr, rows, out):
-    """Serial twin of :func:`overlap_all_pairs` (parity tests, one-thread benchmarks)."""
-    for i in range(x_indptr.shape[0] - 1):
-        row = out[i]
-        row[:] = 0
-        for k in range(x_indptr[i], x_indptr[i + 1]):
-            c = x_indices[k]
-            for p in range(cell_ptr[c], cell_ptr[c + 1]):
-                row[rows[p]] += 1
+overlap_all_pairs_par = numba.njit(parallel=True)(overlap_all_pairs.py_func)
 
 
 @numba.njit(cache=True)

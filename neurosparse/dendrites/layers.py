@@ -28,15 +28,18 @@ strongest segment, so a segment can *inhibit* a unit (``σ(d*) → 0``) as well 
 through (``σ(d*) → 1``); it is the mode Iyer et al. use. Gradients flow only into the
 selected segment of each unit (the arg-max), as for any max.
 
-After the modulation, :class:`KWinners` keeps the ``k`` largest activations of each
-sample and zeroes the rest (sparse representations); the gradient flows only through
-the winners. Together the two mechanisms let a context select a sparse, task-specific
-subnetwork, which is what protects earlier tasks from being overwritten in continual
-learning (see ``studies/ahmad2016/dendritic_continual.py``).
+After the modulation, :class:`~neurosparse.nn.KWinners` keeps the ``k`` largest
+activations of each sample and zeroes the rest (sparse representations); the gradient
+flows only through the winners. Together the two mechanisms let a context select a
+sparse, task-specific subnetwork, which is what protects earlier tasks from being
+overwritten in continual learning (:mod:`neurosparse.dendrites.continual` trains them
+on a sequence of tasks; ``studies/iyer2022/permuted_mnist.py`` reproduces the paper's
+permuted MNIST).
 
 Feedforward weights may be sparse (``weight_sparsity``, a fixed random mask with the
-same fan-in for every unit, as in the paper's networks); masked weights stay zero and
-receive no gradient.
+same fan-in for every unit, as in the paper's networks): :class:`SparseLinear` is a
+:class:`~neurosparse.nn.MaskedLinear`, whose masked weights stay zero and receive no
+gradient.
 
 Everything here is a plain :class:`torch.nn.Module`: it moves with ``.to("cuda")`` and
 trains with any optimizer. ``seed`` fixes the initial weights and masks (drawn on the
@@ -55,17 +58,19 @@ from typing import Any
 
 try:
     import torch
-    import torch.nn.functional as F
     from torch import nn
 except ImportError as exc:  # pragma: no cover - exercised only without torch
-    raise ImportError(
+    raise ModuleNotFoundError(
         "neurosparse.dendrites.layers needs PyTorch; install it with "
-        "`pip install neurosparse[torch]`"
+        "`pip install neurosparse[torch]`",
+        name="torch",
     ) from exc
 
 import numpy as np
 
+from neurosparse._estimator import ResultMixin
 from neurosparse._validation import check_choice, check_int, check_real, resolve_rng
+from neurosparse.nn import KWinners, MaskedLinear
 
 __all__ = [
     "DENDRITE_MODES",
@@ -99,70 +104,21 @@ def _check_sparsity(value: Any) -> float:
 # --------------------------------------------------------------------------- k-winners
 
 
-class KWinners(nn.Module):
-    """Keep the ``k`` largest activations of each sample, zero the others.
-
-    .. math::
-
-        \\mathrm{kw}(x)_i = x_i \\;\\text{if}\\; x_i \\text{ is among the } k
-        \\text{ largest of } x, \\text{ else } 0, \\qquad
-        k = \\max(1, \\mathrm{round}(p \\cdot n)),
-
-    for ``n`` units and ``p = percent_on``. Exactly ``k`` units win per sample (ties
-    are broken by :func:`torch.topk`). The gradient is ``∂L/∂x_i`` for winners and
-    ``0`` for losers: the winners' selection is treated as a constant, so only the
-    winning units learn from a sample. No boosting (duty-cycle homeostasis) is applied.
-
-    Parameters
-    ----------
-    percent_on : float in (0, 1]
-        Fraction of units kept active.
-
-    Examples
-    --------
-    >>> import torch
-    >>> kw = KWinners(0.5)
-    >>> kw(torch.tensor([[0.1, -2.0, 3.0, 0.5]]))
-    tensor([[0.0000, -0.0000, 3.0000, 0.5000]])
-    """
-
-    def __init__(self, percent_on: float) -> None:
-        super().__init__()
-        self.percent_on = _check_percent_on(percent_on)
-
-    def k_for(self, n_units: int) -> int:
-        """Number of winners for a layer of ``n_units``."""
-        return max(1, min(int(n_units), round(self.percent_on * n_units)))
-
-    def winners(self, x: torch.Tensor) -> torch.Tensor:
-        """Boolean mask of the winners of each sample (same shape as ``x``)."""
-        k = self.k_for(x.shape[-1])
-        idx = torch.topk(x.detach(), k, dim=-1, sorted=False).indices
-        return torch.zeros_like(x, dtype=torch.bool).scatter_(-1, idx, True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.k_for(x.shape[-1]) >= x.shape[-1]:
-            return x
-        return x * self.winners(x)
-
-    def extra_repr(self) -> str:
-        return f"percent_on={self.percent_on}"
-
-
 # ------------------------------------------------------------------- sparse linear
 
 
-class SparseLinear(nn.Module):
-    """A linear layer ``y = (W ⊙ M) x + b`` with a fixed random sparsity mask ``M``.
+class SparseLinear(MaskedLinear):
+    """A :class:`~neurosparse.nn.MaskedLinear` with a fixed random mask and the
+    initialisation of Iyer et al. (2022).
 
     Every output unit keeps the same number of inputs,
     ``round((1 - weight_sparsity) · in_features)`` (at least one), chosen at random.
-    ``weight_sparsity=0`` gives a dense :class:`torch.nn.Linear`-like layer. Weights and
-    biases are drawn uniformly in ``±1/sqrt(input_density · fan_in)`` with ``fan_in``
-    the number of inputs a unit actually has: PyTorch's default, corrected for the mask
-    and for sparse inputs (after k-winners only a fraction ``input_density`` of the
-    inputs is non-zero), which keeps the variance of the output as for dense layers
-    (the "modified Kaiming" initialisation of Iyer et al.).
+    ``weight_sparsity=0`` gives a dense layer (an all-True mask). Weights and biases are
+    drawn uniformly in ``±1/sqrt(input_density · fan_in)`` with ``fan_in`` the number of
+    inputs a unit actually has: PyTorch's default, corrected for the mask and for sparse
+    inputs (after k-winners only a fraction ``input_density`` of the inputs is non-zero),
+    which keeps the variance of the output as for dense layers (the "modified Kaiming"
+    initialisation of Iyer et al.).
 
     Parameters
     ----------
@@ -186,41 +142,30 @@ class SparseLinear(nn.Module):
         input_density: float = 1.0,
         seed: Any = None,
     ) -> None:
-        super().__init__()
-        self.in_features = check_int("in_features", in_features, low=1)
-        self.out_features = check_int("out_features", out_features, low=1)
-        self.weight_sparsity = _check_sparsity(weight_sparsity)
+        in_features = check_int("in_features", in_features, low=1)
+        out_features = check_int("out_features", out_features, low=1)
+        weight_sparsity = _check_sparsity(weight_sparsity)
         input_density = check_real("input_density", input_density, low=0, high=1, low_open=True)
         gen = _torch_generator(resolve_rng(seed))
-        fan_in = max(1, round((1.0 - self.weight_sparsity) * self.in_features))
-        self.fan_in = fan_in
-        if fan_in < self.in_features:
-            order = torch.rand(self.out_features, self.in_features, generator=gen).argsort(-1)
-            mask = torch.zeros(self.out_features, self.in_features, dtype=torch.bool)
+        fan_in = max(1, round((1.0 - weight_sparsity) * in_features))
+        mask = None
+        if fan_in < in_features:
+            order = torch.rand(out_features, in_features, generator=gen).argsort(-1)
+            mask = torch.zeros(out_features, in_features, dtype=torch.bool)
             mask.scatter_(1, order[:, :fan_in], True)
-            self.register_buffer("mask", mask)
-        else:
-            self.mask = None
-        bound = 1.0 / math.sqrt(input_density * fan_in)
-        weight = torch.empty(self.out_features, self.in_features).uniform_(
-            -bound, bound, generator=gen
-        )
-        if self.mask is not None:
-            weight = weight * self.mask
-        self.weight = nn.Parameter(weight)
-        if bias:
-            self.bias = nn.Parameter(
-                torch.empty(self.out_features).uniform_(-bound, bound, generator=gen)
-            )
-        else:
-            self.register_parameter("bias", None)
+        self.weight_sparsity = weight_sparsity
+        self.fan_in = fan_in
+        self._input_density = input_density
+        super().__init__(in_features, out_features, bias=bias, mask=mask, generator=gen)
 
-    def effective_weight(self) -> torch.Tensor:
-        """``W ⊙ M`` (the weight actually used)."""
-        return self.weight if self.mask is None else self.weight * self.mask
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.effective_weight(), self.bias)
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Uniform in ``±1/sqrt(input_density · fan_in)``, masked."""
+        bound = 1.0 / math.sqrt(self._input_density * self.fan_in)
+        with torch.no_grad():
+            self.weight.uniform_(-bound, bound, generator=generator)
+            self.weight.mul_(self.mask)
+            if self.bias is not None:
+                self.bias.uniform_(-bound, bound, generator=generator)
 
     def extra_repr(self) -> str:
         return (
@@ -372,11 +317,12 @@ class DendriticLayer(nn.Module):
 # ------------------------------------------------------------------------ networks
 
 
-class _MLPBase(nn.Module):
+class _MLPBase(ResultMixin, nn.Module):
     """Shared structure: hidden layers, each followed by k-winners (or ReLU), then a
-    dense linear read-out."""
+    dense linear read-out. The seed is recorded when the network is built (the model
+    contract, ``docs/ARCHITECTURE.md``)."""
 
-    kind = "dendrites.mlp"
+    source = "Iyer et al. 2022, Frontiers in Neurorobotics 16:846219"
 
     def _setup(
         self,
@@ -447,30 +393,25 @@ class _MLPBase(nn.Module):
     def _linears(self) -> list[SparseLinear]:
         raise NotImplementedError
 
-    def to_result(self, *, seed: Any = None):
-        """The network as a result tree (kind ``dendrites.dendritic_mlp`` or
-        ``dendrites.mlp``).
+    def _result_params(self) -> dict[str, Any]:
+        return self._params()
 
-        ``connectivity/layer_<i>`` holds each feedforward projection (COO, with its
+    def _result_groups(self) -> dict[str, Any]:
+        """``connectivity/layer_<i>`` holds each feedforward projection (COO, with its
         weights, and ``bias`` along ``neuron``; ``pre_layer``/``post_layer`` ``input``,
-        ``hidden_0``, ..., ``output``);
-        for the dendritic network, ``state/hidden_<i>`` holds the dendritic weights
-        ``segment_weight`` with dims ``(post, segment, context)``.
-        """
+        ``hidden_0``, ..., ``output``); for the dendritic network, ``state/hidden_<i>``
+        holds the dendritic weights ``segment_weight`` with dims
+        ``(post, segment, context)``."""
         import xarray as xr
 
-        from neurosparse.results import connectivity_from_mask, new_result
+        from neurosparse.results import connectivity_from_mask
 
         names = ["input"] + [f"hidden_{i}" for i in range(len(self.hidden_sizes))]
         names.append("output")
         groups: dict[str, xr.Dataset] = {}
         for i, lin in enumerate(self._linears()):
             w = lin.effective_weight().detach().cpu().numpy()
-            mask = (
-                np.ones(w.shape, dtype=bool)
-                if lin.mask is None
-                else lin.mask.detach().cpu().numpy().astype(bool)
-            )
+            mask = lin.mask.detach().cpu().numpy()
             node = connectivity_from_mask(
                 mask, weight=w, pre_layer=names[i], post_layer=names[i + 1]
             )
@@ -481,10 +422,8 @@ class _MLPBase(nn.Module):
                     {"long_name": "bias of each postsynaptic unit"},
                 )
             groups[f"connectivity/layer_{i}"] = node
-        extra = []
         for i, layer in enumerate(self.hidden):
             if isinstance(layer, DendriticLayer):
-                extra = ["context"]
                 groups[f"state/hidden_{i}"] = xr.Dataset(
                     {
                         "segment_weight": (
@@ -495,14 +434,24 @@ class _MLPBase(nn.Module):
                     },
                     attrs={"dendrite_mode": layer.dendrite_mode},
                 )
-        return new_result(
-            self.kind,
-            params=self._params(),
-            seed=seed,
-            source="Iyer et al. 2022, Frontiers in Neurorobotics 16:846219",
-            groups=groups,
-            extra_dims=extra,
-        )
+        return groups
+
+    def _restore(self, tree) -> None:
+        """Weights, masks, biases (and dendritic segments) from a result's nodes."""
+        from neurosparse.results import mask_from_connectivity, weights_from_connectivity
+
+        with torch.no_grad():
+            for i, lin in enumerate(self._linears()):
+                node = tree[f"connectivity/layer_{i}"]
+                weight = weights_from_connectivity(node, dtype=np.float32)
+                lin.weight.copy_(torch.from_numpy(weight))
+                lin.mask.copy_(torch.from_numpy(mask_from_connectivity(node)))
+                if lin.bias is not None:
+                    lin.bias.copy_(torch.from_numpy(node["bias"].values))
+            for i, layer in enumerate(self.hidden):
+                if isinstance(layer, DendriticLayer):
+                    segments = tree[f"state/hidden_{i}"]["segment_weight"].values
+                    layer.segments.copy_(torch.from_numpy(segments))
 
 
 class DendriticMLP(_MLPBase):
@@ -547,6 +496,7 @@ class DendriticMLP(_MLPBase):
     """
 
     kind = "dendrites.dendritic_mlp"
+    result_extra_dims = ("context",)
 
     def __init__(
         self,
@@ -571,7 +521,7 @@ class DendriticMLP(_MLPBase):
         self.num_segments = check_int("num_segments", num_segments, low=1)
         self.dim_context = check_int("dim_context", dim_context, low=1)
         self.dendrite_mode = check_choice("dendrite_mode", dendrite_mode, DENDRITE_MODES)
-        layer_rngs, out_rng = _layer_rngs(seed, len(self.hidden_sizes))
+        layer_rngs, out_rng = _layer_rngs(self._record_seed(seed), len(self.hidden_sizes))
         sizes = [self.input_size, *self.hidden_sizes]
         self.hidden = nn.ModuleList(
             DendriticLayer(
@@ -588,6 +538,11 @@ class DendriticMLP(_MLPBase):
             for i in range(len(self.hidden_sizes))
         )
         self._build_head(out_rng)
+
+    @classmethod
+    def _conformance_example(cls, seed: int = 0) -> tuple[DendriticMLP, None]:
+        net = cls(12, 3, [8, 8], num_segments=2, dim_context=5, weight_sparsity=0.5, seed=seed)
+        return net, None
 
     def _apply_layer(self, layer, h, context):
         if context is None:
@@ -632,7 +587,7 @@ class MLP(_MLPBase):
     ) -> None:
         super().__init__()
         self._setup(input_size, output_size, hidden_sizes, kw, kw_percent_on, weight_sparsity)
-        layer_rngs, out_rng = _layer_rngs(seed, len(self.hidden_sizes))
+        layer_rngs, out_rng = _layer_rngs(self._record_seed(seed), len(self.hidden_sizes))
         sizes = [self.input_size, *self.hidden_sizes]
         # the feedforward stream of a DendriticLayer built from the same generator
         self.hidden = nn.ModuleList(
@@ -646,6 +601,10 @@ class MLP(_MLPBase):
             for i in range(len(self.hidden_sizes))
         )
         self._build_head(out_rng)
+
+    @classmethod
+    def _conformance_example(cls, seed: int = 0) -> tuple[MLP, None]:
+        return cls(12, 3, [8, 8], weight_sparsity=0.5, seed=seed), None
 
     def _apply_layer(self, layer, h, context):
         return layer(h)

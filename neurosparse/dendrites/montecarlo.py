@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from neurosparse._validation import check_choice, check_int, check_real, resolve_rng
+from neurosparse._validation import check_choice, check_int, check_real, resolve_rng, seed_attr
 from neurosparse.dendrites import _kernels
 from neurosparse.dendrites.theory import (
     SOURCE,
@@ -56,12 +56,43 @@ def binomial_interval(
 ) -> tuple[float, float]:
     r"""Two-sided confidence interval for a binomial proportion ``hits / trials``.
 
-    ``"clopper-pearson"``: the exact interval from Beta quantiles,
-    ``[B(α/2; k, N-k+1), B(1-α/2; k+1, N-k)]`` (0 and 1 at the ends).
-    ``"wilson"``: the score interval
-    ``(p̂ + z²/2N ± z sqrt(p̂(1-p̂)/N + z²/4N²)) / (1 + z²/N)``.
+    With :math:`k` hits in :math:`N` trials, :math:`\hat p = k/N` and
+    :math:`\alpha = 1 - \text{confidence}`:
+
+    ``"clopper-pearson"`` (exact, conservative): from Beta quantiles,
+
+    .. math:: \left[B_{\alpha/2}(k, N-k+1),\; B_{1-\alpha/2}(k+1, N-k)\right]
+
+    with the lower end 0 when :math:`k = 0` and the upper end 1 when :math:`k = N`.
+
+    ``"wilson"`` (the score interval, shorter), :math:`z` the normal quantile
+    :math:`1 - \alpha/2`:
+
+    .. math:: \frac{\hat p + \frac{z^2}{2N} \pm z\sqrt{\frac{\hat p(1-\hat p)}{N}
+              + \frac{z^2}{4N^2}}}{1 + z^2/N}
+
+    Parameters
+    ----------
+    hits : int
+        Successes, ``0 <= hits <= trials``.
+    trials : int
+        Trials, at least 1.
+    confidence : float in (0, 1)
+        Coverage of the interval.
+    method : {"clopper-pearson", "wilson"}
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        The interval, within ``[0, 1]``.
+
+    Examples
+    --------
+    >>> low, high = binomial_interval(0, 1000)
+    >>> (low, round(high, 5))
+    (0.0, 0.00368)
     """
-    from scipy import stats
+    from scipy import special  # not scipy.stats: the same quantiles, a third of the import
 
     trials = check_int("trials", trials, low=1)
     hits = check_int("hits", hits, low=0, high=trials)
@@ -71,10 +102,11 @@ def binomial_interval(
     check_choice("method", method, _INTERVALS)
     alpha = 1.0 - confidence
     if method == "clopper-pearson":
-        low = 0.0 if hits == 0 else float(stats.beta.ppf(alpha / 2, hits, trials - hits + 1))
-        high = 1.0 if hits == trials else float(stats.beta.isf(alpha / 2, hits + 1, trials - hits))
+        misses = trials - hits
+        low = 0.0 if hits == 0 else float(special.betaincinv(hits, misses + 1, alpha / 2))
+        high = 1.0 if misses == 0 else float(special.betainccinv(hits + 1, misses, alpha / 2))
         return low, high
-    z = float(stats.norm.isf(alpha / 2))
+    z = float(-special.ndtri(alpha / 2))
     p = hits / trials
     denom = 1.0 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
@@ -100,6 +132,9 @@ class MonteCarloEstimate:
         ``"false_match"`` or ``"false_negative"``.
     params : dict
         The parameters of the simulation (JSON-serialisable).
+    seed : int or str
+        The seed as recorded before the simulation drew from it
+        (:func:`neurosparse._validation.seed_attr`).
     """
 
     hits: int
@@ -112,6 +147,7 @@ class MonteCarloEstimate:
     theory: float
     kind: str
     params: dict
+    seed: int | str = "none"
 
     @property
     def agrees(self) -> bool:
@@ -122,8 +158,6 @@ class MonteCarloEstimate:
         """The estimate as a result tree (``metrics``: estimate, interval, theory)."""
         from neurosparse.results import new_result
 
-        params = dict(self.params)
-        seed = params.pop("seed_attr", None)
         metrics = xr.Dataset(
             {
                 "hits": ((), self.hits, {"long_name": "trials over threshold"}),
@@ -141,8 +175,8 @@ class MonteCarloEstimate:
         )
         return new_result(
             f"dendrites.montecarlo_{self.kind}",
-            params=params,
-            seed=seed,
+            params=dict(self.params),
+            seed=self.seed,
             source=SOURCE,
             groups={"metrics": metrics},
         )
@@ -158,7 +192,7 @@ def _run(pop, marked, draws, threshold, trials, rng, method, chunk_size):
             return int(
                 _kernels.sequential_tail_hits(pop, marked, draws, threshold, trials, seeds[0])
             )
-        hits = _kernels.sequential_tail_hits_chunks(pop, marked, draws, threshold, sizes, seeds)
+        hits = _kernels.sequential_tail_hits_chunks_par(pop, marked, draws, threshold, sizes, seeds)
         return int(hits.sum())
     return int(
         sum(
@@ -168,7 +202,7 @@ def _run(pop, marked, draws, threshold, trials, rng, method, chunk_size):
     )
 
 
-def _finish(hits, trials, confidence, interval, theory, kind, params):
+def _finish(hits, trials, confidence, interval, theory, kind, params, seed):
     low, high = binomial_interval(hits, trials, confidence=confidence, method=interval)
     return MonteCarloEstimate(
         hits=hits,
@@ -181,6 +215,7 @@ def _finish(hits, trials, confidence, interval, theory, kind, params):
         theory=float(theory),
         kind=kind,
         params=params,
+        seed=seed,
     )
 
 
@@ -238,11 +273,8 @@ def simulate_false_match(
     trials, confidence, chunk_size = _common(trials, method, confidence, interval, chunk_size)
     log_theory = log_false_match_probability(n, a, s, theta)  # validates n, a, s, theta
     n, a, s, theta = (int(x) for x in (n, a, s, theta))
-    rng = resolve_rng(seed)
-    if method == "sequential":
-        hits = _run(n, a, s, theta, trials, rng, method, chunk_size)
-    else:
-        hits = _run(n, a, s, theta, trials, rng, method, chunk_size)
+    recorded = seed_attr(seed)  # before anything draws from it
+    hits = _run(n, a, s, theta, trials, resolve_rng(seed), method, chunk_size)
     params = {
         "n": n,
         "a": a,
@@ -251,9 +283,10 @@ def simulate_false_match(
         "trials": trials,
         "method": method,
         "chunk_size": chunk_size,
-        "seed_attr": seed if isinstance(seed, int) else None,
     }
-    return _finish(hits, trials, confidence, interval, math.exp(log_theory), "false_match", params)
+    return _finish(
+        hits, trials, confidence, interval, math.exp(log_theory), "false_match", params, recorded
+    )
 
 
 def simulate_false_negative(
@@ -285,9 +318,9 @@ def simulate_false_negative(
     trials, confidence, chunk_size = _common(trials, method, confidence, interval, chunk_size)
     log_theory = log_false_negative_probability(a, s, theta, v)  # validates
     a, s, theta, v = (int(x) for x in (a, s, theta, v))
-    rng = resolve_rng(seed)
+    recorded = seed_attr(seed)  # before anything draws from it
     # a miss = more than s - theta of the segment's cells among the v moved bits
-    hits = _run(a, v, s, s - theta + 1, trials, rng, method, chunk_size)
+    hits = _run(a, v, s, s - theta + 1, trials, resolve_rng(seed), method, chunk_size)
     params = {
         "a": a,
         "s": s,
@@ -296,8 +329,8 @@ def simulate_false_negative(
         "trials": trials,
         "method": method,
         "chunk_size": chunk_size,
-        "seed_attr": seed if isinstance(seed, int) else None,
     }
     return _finish(
-        hits, trials, confidence, interval, math.exp(log_theory), "false_negative", params
-    )
+        hits, trials, confidence, interval, math.exp(log_theory), "false_negative", params,
+        recorded,
+    )  # fmt: skip

@@ -9,11 +9,13 @@ each; synapses onto the same cell merge), trading capacity for false matches (Fi
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import xarray as xr
 
-from neurosparse._estimator import ParamsMixin
-from neurosparse._validation import check_int, resolve_rng, seed_attr
+from neurosparse._estimator import Model
+from neurosparse._validation import Constraint, Integer, Seed
 from neurosparse.dendrites import _kernels
 from neurosparse.dendrites.sdr import _to_csr
 from neurosparse.dendrites.theory import SOURCE
@@ -21,7 +23,7 @@ from neurosparse.dendrites.theory import SOURCE
 __all__ = ["DendriticNeuron"]
 
 
-class DendriticNeuron(ParamsMixin):
+class DendriticNeuron(Model):
     """A neuron whose segments learn SDR patterns and recognise them under noise.
 
     Parameters
@@ -58,6 +60,16 @@ class DendriticNeuron(ParamsMixin):
     True
     """
 
+    kind = "dendrites.neuron"
+    source = SOURCE
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "n_synapses": Integer(low=1),
+        "theta": Integer(low=0),
+        "patterns_per_segment": Integer(low=1),
+        "seed": Seed(),
+    }
+    _fitted_attr = "synapses_"
+
     def __init__(
         self, n_synapses: int = 24, theta: int = 12, patterns_per_segment: int = 1, seed=None
     ):
@@ -72,9 +84,10 @@ class DendriticNeuron(ParamsMixin):
         ``n`` is required for index views. Each pattern must have at least
         ``n_synapses`` active cells.
         """
-        s = check_int("n_synapses", self.n_synapses, low=1)
-        theta = check_int("theta", self.theta, low=0, high=s)
-        m = check_int("patterns_per_segment", self.patterns_per_segment, low=1)
+        p = self._validate_params()
+        s, theta, m = p["n_synapses"], p["theta"], p["patterns_per_segment"]
+        if theta > s:
+            raise ValueError(f"theta must be an integer in [0, n_synapses={s}], got {theta}")
         if n is None and not (
             np.asarray(patterns).dtype == bool if not isinstance(patterns, list | tuple) else False
         ):
@@ -88,7 +101,7 @@ class DendriticNeuron(ParamsMixin):
                 f"every pattern needs at least n_synapses={s} active cells; "
                 f"the smallest has {counts.min()}"
             )
-        rng = resolve_rng(self.seed)
+        rng = self._record_seed(self.seed)
         n_patterns = counts.size
         n_segments = -(-n_patterns // m)
         segments = []
@@ -107,10 +120,6 @@ class DendriticNeuron(ParamsMixin):
         self.theta_ = theta
         return self
 
-    def _check_fitted(self):
-        if not hasattr(self, "synapses_"):
-            raise RuntimeError("this DendriticNeuron is not fitted yet; call fit(patterns)")
-
     def segment_overlap(self, X) -> np.ndarray:
         """Active synapses of every segment for each input SDR, shape ``(m, n_segments)``.
 
@@ -120,7 +129,7 @@ class DendriticNeuron(ParamsMixin):
         xp, xi, _, single = _to_csr(X, self.n_cells_, "X")
         cell_ptr, rows = _kernels.postings(self.segment_indptr_, self.synapses_, self.n_cells_)
         out = np.empty((xp.size - 1, self.n_segments_), dtype=np.int32)
-        _kernels.overlap_all_pairs(xp, xi, cell_ptr, rows, out)
+        _kernels.overlap_all_pairs_par(xp, xi, cell_ptr, rows, out)
         return out[0] if single else out
 
     def segment_activity(self, X) -> np.ndarray:
@@ -131,16 +140,17 @@ class DendriticNeuron(ParamsMixin):
         """Whether the neuron responds (any segment active), bool ``(m,)``."""
         return self.segment_activity(X).any(axis=-1)
 
-    def to_result(self) -> xr.DataTree:
-        """The learned synapses as a result tree.
+    # -- result format ------------------------------------------------------------------
 
-        ``connectivity/segments`` (COO): one entry per synapse, ``pre`` = presynaptic
+    def _result_params(self) -> dict:
+        return super()._result_params() | {"n_cells": int(self.n_cells_)}
+
+    def _result_groups(self) -> dict:
+        """``connectivity/segments`` (COO): one entry per synapse, ``pre`` = presynaptic
         cell (``0 ... n - 1``, layer ``"input"``), ``post`` = segment index (layer
-        ``"segment"``, ``n_post = n_segments``). ``state/pattern_segment`` (dim
-        ``sample``) maps each training pattern to its segment.
-        """
-        self._check_fitted()
-        from neurosparse.results import connectivity_from_indices, new_result
+        ``"segment"``, ``n_post = n_segments``), attr ``theta``. ``state/pattern_segment``
+        (dim ``sample``) maps each training pattern to its segment."""
+        from neurosparse.results import connectivity_from_indices
 
         post = np.repeat(np.arange(self.n_segments_), np.diff(self.segment_indptr_))
         conn = connectivity_from_indices(
@@ -159,19 +169,30 @@ class DendriticNeuron(ParamsMixin):
                     self.pattern_segment_,
                     {"long_name": "segment storing each training pattern"},
                 )
-            }
-        )
-        return new_result(
-            "dendrites.neuron",
-            params={
-                "n_synapses": self.n_synapses,
-                "theta": self.theta,
-                "patterns_per_segment": self.patterns_per_segment,
-                "n_cells": self.n_cells_,
             },
-            seed=seed_attr(self.seed)
-            if not isinstance(self.seed, np.random.Generator)
-            else "Generator",
-            source=SOURCE,
-            groups={"connectivity/segments": conn, "state": state},
-        )
+            coords={"sample": ("sample", np.arange(self.pattern_segment_.size),
+                               {"long_name": "training pattern"})},
+        )  # fmt: skip
+        return {"connectivity/segments": conn, "state": state}
+
+    def _restore(self, tree) -> None:
+        from neurosparse.results import indices_from_connectivity
+
+        node = tree["connectivity/segments"]
+        pre, post, _ = indices_from_connectivity(node)
+        n_segments = int(node.attrs["n_post"])
+        order = np.lexsort((pre, post))  # by segment, cells sorted within each
+        self.synapses_ = pre[order].astype(np.int64)
+        counts = np.bincount(post, minlength=n_segments)
+        self.segment_indptr_ = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.pattern_segment_ = tree["state"]["pattern_segment"].values.astype(np.int64)
+        self.n_cells_ = int(node.attrs["n_pre"])
+        self.n_segments_ = n_segments
+        self.theta_ = int(node.attrs["theta"])
+
+    @classmethod
+    def _conformance_example(cls, seed: int = 0) -> tuple[DendriticNeuron, tuple]:
+        from neurosparse.dendrites.sdr import random_sdr
+
+        model = cls(n_synapses=8, theta=4, patterns_per_segment=2, seed=seed)
+        return model, (random_sdr(200, 16, size=6, seed=1), 200)

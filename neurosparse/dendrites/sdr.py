@@ -2,13 +2,18 @@
 
 What users of htm.core's ``SDR`` class expect, as plain functions over arrays:
 
-* **dense view**: a boolean array ``(..., n)``; a batch is ``(m, n)``.
-* **index view**: the sorted indices of the active cells; a batch of SDRs with equal
-  counts is an int array ``(m, a)`` (what :func:`random_sdr` returns), and any batch is
-  a list of 1-D index arrays.
+* **dense view**: a boolean array ``(..., n)``; a batch is ``(m, n)``. Only ``bool``
+  arrays are dense: a 0/1 integer or uint8 array is not.
+* **index view**: the indices of the active cells, each at most once (rows are sorted
+  where they are not); a batch of SDRs with equal counts is an int array ``(m, a)``
+  (what :func:`random_sdr` returns), and any batch is a list of 1-D index arrays.
 
-Every function accepts either view (an integer array is read as indices and then needs
-``n``, a boolean array as dense); :func:`to_dense` and :func:`to_indices` convert.
+Every function accepts either view; an integer array is read as indices, and one that
+repeats an index in a row (as a dense 0/1 integer array does) is refused with a message
+saying how to pass it. Where the answer depends on the number of cells ``n``
+(:func:`sparsity`, :func:`activation_frequency`, :func:`entropy`, :func:`add_noise`,
+:func:`union`, :func:`intersection`), index views need ``n``; dense views compared with
+each other must have the same ``n``. :func:`to_dense` and :func:`to_indices` convert.
 
 Functions: :func:`random_sdr` (seeded, batched), :func:`overlap` (all pairs of two sets,
 through an inverted index: work ``~ m_x m_y a_x a_y / n`` instead of ``m_x m_y n``),
@@ -66,21 +71,37 @@ def _is_batch_of_indices(x) -> bool:
     return isinstance(x, list | tuple) and all(np.ndim(r) == 1 for r in x)
 
 
-def _to_csr(x, n: int | None, name: str):
-    """Any SDR batch view -> (indptr, indices, n, single)."""
+_HOW = (
+    "pass a dense SDR as a bool array (x.astype(bool)) and an index SDR as integer "
+    "indices of distinct active cells"
+)
+
+
+def _to_csr(x, n: int | None, name: str, *, need_n: bool = False):
+    """Any SDR batch view -> (indptr, indices, n, single).
+
+    The rule (module docstring): a bool array is a dense view; an integer array (1-D:
+    one SDR, 2-D: a batch of equal counts) or a list of 1-D integer arrays is an index
+    view, each row a set of distinct cells (sorted here if it is not). Anything else is
+    refused, and so is an index row with a repeated cell -- a dense 0/1 integer array
+    lands here, and is told how to pass itself. ``need_n``: an index view must come with
+    ``n`` (the caller's answer depends on it).
+    """
+    dense = False
     if _is_batch_of_indices(x) and not (len(x) and np.asarray(x[0]).dtype == bool):
         rows = [np.asarray(r) for r in x]
         for r in rows:
-            if r.size and r.dtype.kind not in "iu":
+            if r.size and (r.dtype.kind not in "iu" or r.dtype == bool):
                 raise TypeError(f"{name} must hold integer indices or booleans, got {r.dtype}")
         lengths = np.array([r.size for r in rows], dtype=np.int64)
         indices = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, dtype=np.int64)
         single = False
     else:
         arr = np.asarray(x)
+        if arr.ndim not in (1, 2):
+            raise ValueError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
         if arr.dtype == bool:
-            if arr.ndim not in (1, 2):
-                raise ValueError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
+            dense = True
             single = arr.ndim == 1
             arr2 = arr.reshape(-1, arr.shape[-1])
             if n is not None and arr2.shape[1] != n:
@@ -90,17 +111,19 @@ def _to_csr(x, n: int | None, name: str):
             lengths = np.bincount(rows_idx, minlength=arr2.shape[0]).astype(np.int64)
             indices = cols.astype(np.int64)
         elif arr.dtype.kind in "iu" or arr.size == 0:
-            if arr.ndim not in (1, 2):
-                raise ValueError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
             single = arr.ndim == 1
             arr2 = arr.reshape(-1, arr.shape[-1]) if arr.size or arr.ndim == 2 else arr[None]
             lengths = np.full(arr2.shape[0], arr2.shape[1] if arr2.ndim == 2 else 0, np.int64)
             indices = arr2.astype(np.int64).ravel()
         else:
             raise TypeError(
-                f"{name} must be a bool (dense) or int (indices) array, got dtype {arr.dtype}"
+                f"{name} must be a bool (dense) or int (indices) array, got dtype {arr.dtype}; "
+                + _HOW
             )
     if n is None:
+        if need_n:
+            raise ValueError(f"n is required with index SDRs ({name}): the cell count "
+                             "cannot be read from the indices")  # fmt: skip
         n = int(indices.max()) + 1 if indices.size else 1
     else:
         n = check_int("n", n, low=1)
@@ -110,13 +133,54 @@ def _to_csr(x, n: int | None, name: str):
         )
     indptr = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
+    if not dense and indices.size:
+        indices = _sorted_distinct_rows(indptr, indices, name)
     return indptr, indices, n, single
 
 
-def to_dense(sdr, n: int | None = None) -> np.ndarray:
-    """Dense boolean view ``(n,)`` or ``(m, n)`` of an SDR or a batch of SDRs.
+def _sorted_distinct_rows(indptr: np.ndarray, indices: np.ndarray, name: str) -> np.ndarray:
+    """Index rows sorted (a copy if any was not); a repeated cell is refused."""
+    rows = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
+    same_row = rows[1:] == rows[:-1]
+    if not np.any(same_row & (np.diff(indices) <= 0)):
+        return indices  # sorted and distinct already (the common case: no copy)
+    out = indices[np.lexsort((indices, rows))]
+    repeated = (np.diff(out) == 0) & same_row
+    if np.any(repeated):
+        row = int(rows[1:][repeated][0])
+        raise ValueError(
+            f"{name} row {row} repeats an index, so it is not an index SDR (a dense 0/1 "
+            f"integer array looks like this); {_HOW}"
+        )
+    return out
 
-    ``n`` is required for index views (it cannot be read from the indices).
+
+def _cells(node_n: list[int], names: tuple[str, str]) -> None:
+    if node_n[0] != node_n[1]:
+        raise ValueError(
+            f"{names[0]} has {node_n[0]} cells and {names[1]} {node_n[1]}: SDRs compared "
+            "must have the same number of cells"
+        )
+
+
+def to_dense(sdr, n: int | None = None) -> np.ndarray:
+    """Dense boolean view of an SDR or a batch of SDRs.
+
+    Parameters
+    ----------
+    sdr : SDR or batch, any view (see the module docstring)
+    n : int, optional
+        Cells; required for index views (it cannot be read from the indices).
+
+    Returns
+    -------
+    ndarray of bool, shape ``(n,)`` for one SDR or ``(m, n)`` for a batch
+        ``out[..., c]`` is True where cell ``c`` is active (a copy for a dense input).
+
+    Examples
+    --------
+    >>> to_dense(np.array([0, 2]), 4)
+    array([ True, False,  True, False])
     """
     arr = sdr if _is_batch_of_indices(sdr) else np.asarray(sdr)
     if not _is_batch_of_indices(sdr) and arr.dtype == bool:
@@ -158,7 +222,8 @@ def overlap(x, y=None, n: int | None = None, *, dtype=np.int32) -> np.ndarray:
         ``y`` defaults to ``x``. A single SDR (1-D) counts as a batch of one and the
         corresponding axis is dropped.
     n : int, optional
-        Cells; read from a dense view, else inferred from the largest index.
+        Cells; read from a dense view, else inferred from the largest index (the
+        overlaps do not depend on it). Dense views of different cell counts are refused.
     dtype : integer dtype of the result
 
     Returns
@@ -171,10 +236,12 @@ def overlap(x, y=None, n: int | None = None, *, dtype=np.int32) -> np.ndarray:
         y = x
     xp, xi, nx, x_single = _to_csr(x, n, "x")
     yp, yi, ny, y_single = _to_csr(y, n, "y")
+    if n is None and _is_dense(x) and _is_dense(y):
+        _cells([nx, ny], ("x", "y"))
     n_cells = max(nx, ny)
     cell_ptr, rows = _kernels.postings(yp, yi, n_cells)
     out = np.empty((xp.size - 1, yp.size - 1), dtype=dtype)
-    _kernels.overlap_all_pairs(xp, xi, cell_ptr, rows, out)
+    _kernels.overlap_all_pairs_par(xp, xi, cell_ptr, rows, out)
     if x_single:
         out = out[0]
     if y_single:
@@ -182,28 +249,70 @@ def overlap(x, y=None, n: int | None = None, *, dtype=np.int32) -> np.ndarray:
     return out
 
 
+def _is_dense(sdr) -> bool:
+    return not _is_batch_of_indices(sdr) and np.asarray(sdr).dtype == bool
+
+
 def _combine(sdrs, n, op):
     if not sdrs:
         raise ValueError("give at least one SDR")
+    if any(not _is_dense(s) for s in sdrs) and n is None:
+        raise ValueError("n is required to combine index SDRs")
     dense = [to_dense(s, n) for s in sdrs]
-    shapes = {d.shape for d in dense}
-    if len(shapes) != 1:
-        raise ValueError(f"SDRs must have the same shape, got {sorted(shapes)}")
-    result = op.reduce(np.stack(dense), axis=0)
-    is_dense = not _is_batch_of_indices(sdrs[0]) and np.asarray(sdrs[0]).dtype == bool
-    return result if is_dense else to_indices(result)
+    if len(dense) == 1:  # one batch: combine its rows
+        if dense[0].ndim != 2:
+            raise ValueError("give two or more SDRs, or one batch (2-D) to combine its rows")
+        result = op.reduce(dense[0], axis=0)
+    else:
+        shapes = {d.shape for d in dense}
+        if len(shapes) != 1:
+            raise ValueError(f"SDRs must have the same shape, got {sorted(shapes)}")
+        result = op.reduce(np.stack(dense), axis=0)
+    return result if _is_dense(sdrs[0]) else to_indices(result)
 
 
 def union(*sdrs, n: int | None = None):
-    """Cells active in any of the SDRs (same view as the first argument).
+    r"""Cells active in any of the SDRs.
 
-    Batches are combined row by row.
+    .. math:: (x \cup y)_c = x_c \lor y_c
+
+    Parameters
+    ----------
+    *sdrs : SDRs or batches of one shape, or a single batch
+        Two or more SDRs (or batches, combined row by row), or one batch ``(m, n)``,
+        whose ``m`` rows are combined into one SDR (the union of a batch, as for the
+        union segments of Ahmad & Hawkins 2016, Fig 7).
+    n : int, optional
+        Cells; required for index views.
+
+    Returns
+    -------
+    ndarray or list
+        In the view of the first argument (dense bool, or sorted indices).
+
+    Examples
+    --------
+    >>> union(np.array([0, 3]), np.array([3, 5]), n=8)
+    array([0, 3, 5])
+    >>> union(np.array([[0, 3], [3, 5]]), n=8)
+    array([0, 3, 5])
     """
     return _combine(sdrs, n, np.logical_or)
 
 
 def intersection(*sdrs, n: int | None = None):
-    """Cells active in all of the SDRs (same view as the first argument)."""
+    r"""Cells active in all of the SDRs.
+
+    .. math:: (x \cap y)_c = x_c \land y_c
+
+    Parameters and return value as :func:`union` (one batch: the cells active in every
+    row).
+
+    Examples
+    --------
+    >>> intersection(np.array([0, 3]), np.array([3, 5]), n=8)
+    array([3])
+    """
     return _combine(sdrs, n, np.logical_and)
 
 
@@ -230,12 +339,6 @@ def add_noise(sdr, fraction: float, n: int | None = None, seed=None):
     move = np.floor(fraction * counts + 0.5)
     if np.any(move > n_cells - counts):
         raise ValueError(f"fraction={fraction} would move more bits than there are inactive cells")
-    if indices.size:
-        # the kernel needs each row free of duplicates
-        for i in range(counts.size):
-            row = indices[indptr[i] : indptr[i + 1]]
-            if np.unique(row).size != row.size:
-                raise ValueError(f"sdr row {i} has repeated indices")
     rng = resolve_rng(seed)
     new = _kernels.add_noise_rows(indptr, indices, n_cells, fraction, int(rng.integers(0, 2**63)))
     rows = [new[indptr[i] : indptr[i + 1]] for i in range(counts.size)]
@@ -249,15 +352,34 @@ def add_noise(sdr, fraction: float, n: int | None = None, seed=None):
 
 
 def sparsity(sdr, n: int | None = None) -> np.ndarray | float:
-    """Fraction of active cells, per SDR (a float for a single SDR)."""
-    indptr, _, n_cells, single = _to_csr(sdr, n, "sdr")
+    r"""Fraction of active cells, per SDR.
+
+    .. math:: s(x) = \frac{|x|}{n}
+
+    Parameters
+    ----------
+    sdr : SDR or batch (any view)
+    n : int, optional
+        Cells; read from a dense view, required for an index view.
+
+    Returns
+    -------
+    float or ndarray of shape (m,)
+        A float for a single SDR, one value per row for a batch; in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> sparsity(np.array([1, 2, 3]), n=100)
+    0.03
+    """
+    indptr, _, n_cells, single = _to_csr(sdr, n, "sdr", need_n=True)
     out = np.diff(indptr) / n_cells
     return float(out[0]) if single else out
 
 
 def activation_frequency(sdrs, n: int | None = None) -> np.ndarray:
     """Per cell, the fraction of the SDRs of a batch in which it is active, shape ``(n,)``."""
-    indptr, indices, n_cells, _ = _to_csr(sdrs, n, "sdrs")
+    indptr, indices, n_cells, _ = _to_csr(sdrs, n, "sdrs", need_n=True)
     m = indptr.size - 1
     if m == 0:
         raise ValueError("sdrs must hold at least one SDR")

@@ -51,15 +51,18 @@ _ROUNDING = ("round", "floor", "ceil")
 
 
 def _ints(**named) -> list[np.ndarray]:
-    """Validate named integer scalars/arrays (>= 0) and broadcast them to int64 arrays."""
+    """Validate named integer scalars/arrays (>= 0) and broadcast them to int64 arrays.
+
+    The package's integer policy (``neurosparse._validation``): Python and NumPy integers
+    only; floats are refused, integral ones such as ``12.0`` included.
+    """
     arrays = []
     for name, value in named.items():
         arr = np.asarray(value)
-        if arr.dtype == bool or arr.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be integer(s), got {value!r}")
-        if arr.dtype.kind == "f":
-            if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-                raise ValueError(f"{name} must be integer-valued, got {value!r}")
+        if arr.dtype == bool or arr.dtype.kind not in "iu":
+            raise TypeError(
+                f"{name} must be integer(s) (floats such as 12.0 are refused), got {value!r}"
+            )
         if np.any(arr < 0):
             raise ValueError(f"{name} must be non-negative, got {value!r}")
         arrays.append(arr.astype(np.int64))
@@ -133,9 +136,41 @@ def log_false_match_probability(n, a, s, theta) -> np.ndarray | float:
 
 
 def false_match_probability(n, a, s, theta) -> np.ndarray | float:
-    """False-match probability of one segment (Eq. 4); see :func:`log_false_match_probability`.
+    r"""False-match probability of one segment (Eq. 4 of Ahmad & Hawkins 2016).
 
-    Values below the smallest float64 underflow to 0; use the log version for those.
+    The probability that a random SDR with ``a`` of ``n`` cells active reaches the
+    threshold ``theta`` on a segment whose ``s`` synapses sit on ``s`` distinct cells,
+    i.e. the upper tail of a hypergeometric distribution:
+
+    .. math::
+
+        P_{fp} = \frac{\sum_{b=\theta}^{s} \binom{s}{b}\binom{n-s}{a-b}}{\binom{n}{a}}
+
+    computed exactly in log space (:func:`log_false_match_probability`) and
+    exponentiated: values below the smallest float64 underflow to 0; use the log version
+    for those.
+
+    Parameters
+    ----------
+    n : int or array of int
+        Cells in the population.
+    a : int or array of int
+        Active cells in a random SDR (``a <= n``).
+    s : int or array of int
+        Synapses on the segment (``s <= n``).
+    theta : int or array of int
+        NMDA threshold: matches needed (``theta <= s``).
+
+    Returns
+    -------
+    float or ndarray
+        ``P_fp``, broadcast over the inputs.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-integer size (floats such as ``12.0`` included) or sizes out of range
+        (the message names the parameter).
 
     Examples
     --------

@@ -5,6 +5,14 @@ Every model, study and sweep in neurosparse returns an :class:`xarray.DataTree` 
 :func:`load` reads it back, never running code.
 """
 
+from neurosparse.results.claims import (
+    VERDICTS,
+    Claim,
+    claim_check,
+    claim_close,
+    claims_dataset,
+    claims_table,
+)
 from neurosparse.results.convert import (
     connectivity_from_indices,
     connectivity_from_mask,
@@ -29,7 +37,13 @@ __all__ = [
     "GROUPS",
     "REQUIRED_ATTRS",
     "STANDARD_DIMS",
+    "VERDICTS",
+    "Claim",
     "ResultFormatError",
+    "claim_check",
+    "claim_close",
+    "claims_dataset",
+    "claims_table",
     "connectivity_from_indices",
     "connectivity_from_mask",
     "indices_from_connectivity",

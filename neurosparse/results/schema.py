@@ -1,19 +1,33 @@
 """The written schema of the neurosparse result format, and its validator.
 
 Every model, study and sweep returns an :class:`xarray.DataTree` laid out as below
-(see ``DESIGN.md``, "The result format"). :func:`validate` checks these conventions
+(see ``docs/ARCHITECTURE.md``, "The result format"). :func:`validate` checks these conventions
 and raises :class:`ResultFormatError` naming the offending node.
 
 Root attrs (all required)
     ``neurosparse_version`` (str), ``created_at`` (ISO 8601 UTC str), ``kind``
     (``family.thing``), ``params`` (JSON object as a str: netCDF refuses dict and bool
     attrs), ``seed`` (int, or a str saying what was passed), ``source`` (citation or
-    arXiv id). Optional: ``study`` (the study id that made it), ``extra_dims`` (JSON
-    list of dimension names beyond :data:`STANDARD_DIMS`, e.g. swept parameters).
+    arXiv id). Optional: ``study`` (the study id that made it), ``mode`` (a study's
+    ``quick``, ``full`` or ``custom`` settings), ``run_seconds``, ``machine`` (the machine
+    and numeric stack a study ran on), ``extra_dims`` (JSON
+    list of dimension names beyond :data:`STANDARD_DIMS`).
+
+Dimensions
+    A dimension is one of :data:`STANDARD_DIMS`, or is described by a coordinate of
+    the same name carrying a ``long_name`` (a swept parameter, a penalty, ...), or is
+    declared in ``extra_dims``.
 
 Groups (each optional; nothing else at the top level)
     ``params``, ``inputs``, ``state``, ``connectivity``, ``activity``, ``metrics``,
-    ``reference``. Any depth may hang below them.
+    ``reference``, ``claims``. Any depth may hang below them (but ``claims``, which
+    is one flat table).
+
+``claims`` (required when ``study`` is set)
+    Dimension ``claim``; variables ``statement``, ``published``, ``reproduced``,
+    ``published_value``, ``reproduced_value``, ``tolerance``, ``verdict`` (one of
+    ``agrees``, ``differs``, ``not tested``) and ``source``
+    (:mod:`neurosparse.results.claims`).
 
 ``connectivity/<name>``
     Either COO: ``pre`` and ``post`` (integer indices) and optionally ``weight`` along
@@ -47,7 +61,9 @@ __all__ = [
 ]
 
 #: Top-level groups a result may have.
-GROUPS = ("params", "inputs", "state", "connectivity", "activity", "metrics", "reference")
+GROUPS = (
+    "params", "inputs", "state", "connectivity", "activity", "metrics", "reference", "claims",
+)  # fmt: skip
 
 #: Root attrs every result carries.
 REQUIRED_ATTRS = ("neurosparse_version", "created_at", "kind", "params", "seed", "source")
@@ -56,7 +72,7 @@ REQUIRED_ATTRS = ("neurosparse_version", "created_at", "kind", "params", "seed",
 STANDARD_DIMS = frozenset(
     {
         "sample", "pixel", "atom", "neuron", "pre", "post", "synapse", "segment",
-        "time", "step", "trial", "seed", "layer", "class", "spike",
+        "time", "step", "trial", "seed", "layer", "class", "spike", "claim",
     }
 )  # fmt: skip
 
@@ -192,13 +208,22 @@ def validate(tree: xr.DataTree) -> xr.DataTree:
             f"node / (root): holds variables {list(tree.data_vars)}; put them in a group"
         )
 
+    if "claims" in tree.children:
+        _validate_claims(tree["claims"])
+    elif "study" in attrs:
+        raise ResultFormatError(
+            f"node / (root): a study's result ({attrs['study']!r}) needs a 'claims' group"
+        )
+
     for node in tree.subtree:
         ds = node.dataset
         for dim in ds.dims:
-            if not _DIM_RE.match(str(dim)) or dim not in allowed_dims:
+            described = dim in ds.coords and "long_name" in ds[dim].attrs
+            if not _DIM_RE.match(str(dim)) or not (dim in allowed_dims or described):
                 raise ResultFormatError(
-                    f"node {_node_path(node)}: dimension {dim!r} is neither standard "
-                    f"({', '.join(sorted(STANDARD_DIMS))}) nor declared in 'extra_dims'"
+                    f"node {_node_path(node)}: dimension {dim!r} is not standard "
+                    f"({', '.join(sorted(STANDARD_DIMS))}), has no coordinate with a "
+                    "'long_name', and is not declared in 'extra_dims'"
                 )
         parts = node.path.strip("/").split("/")
         if parts[0] == "connectivity" and len(parts) == 2:
@@ -216,6 +241,25 @@ def validate(tree: xr.DataTree) -> xr.DataTree:
                         f"node {node.path}: spike events need {name!r} along 'spike'"
                     )
     return tree
+
+
+def _validate_claims(node: xr.DataTree) -> None:
+    from neurosparse.results.claims import CLAIM_VARIABLES, VERDICTS
+
+    if node.children:
+        raise ResultFormatError(f"node {node.path}: claims is one table, without subgroups")
+    ds = node.dataset
+    for name in CLAIM_VARIABLES:
+        if name not in ds.data_vars or ds[name].dims != ("claim",):
+            raise ResultFormatError(
+                f"node {node.path}: needs variable {name!r} along 'claim' "
+                f"(claims have {', '.join(CLAIM_VARIABLES)})"
+            )
+    bad = sorted({str(v) for v in ds["verdict"].values} - set(VERDICTS))
+    if bad:
+        raise ResultFormatError(
+            f"node {node.path}: verdicts {bad} are not among {', '.join(map(repr, VERDICTS))}"
+        )
 
 
 def _validate_connectivity(node: xr.DataTree) -> None:

@@ -1,8 +1,13 @@
-"""Conformance checks every model, study and bridge test runs (shipped, importable).
+"""Conformance checks every model, study and bridge passes (shipped, importable).
 
 In the manner of scikit-learn's ``estimator_checks`` and nengo's pytest plugin: each
 check takes the thing under test and raises ``AssertionError`` with a clear message when
-it breaks a convention. A model's test module calls them with one line each::
+it breaks a convention. :func:`check_model` runs every model check on one registered
+model class, :func:`check_study` every study check on one study; the project's
+``tests/test_conformance.py`` runs them over :func:`registered_models` and every study
+found, so a new family or study is checked the day it lands, without anyone adding it
+(``docs/ARCHITECTURE.md``, "Conformance"). The single checks stay public for a model's
+own tests::
 
     from neurosparse.testing import check_result_roundtrip, check_deterministic
 
@@ -11,11 +16,13 @@ it breaks a convention. A model's test module calls them with one line each::
         check_result_roundtrip(tree, tmp_path)
         check_deterministic(lambda seed: MyModel(seed=seed).fit(X).to_result())
 
-An engine that cannot pass a check lists it, with the reason, in its test module.
+A model that cannot pass a check lists it, with the reason, in its test module.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import re
 from collections.abc import Callable
@@ -29,9 +36,14 @@ __all__ = [
     "assert_trees_equal",
     "check_bad_input",
     "check_deterministic",
+    "check_long_names",
+    "check_model",
     "check_params",
     "check_result",
     "check_result_roundtrip",
+    "check_study",
+    "quick_study_result",
+    "registered_models",
     "require",
 ]
 
@@ -224,3 +236,149 @@ def check_params(estimator: Any) -> None:
     check_bad_input(estimator.set_params, exc=ValueError, names="no_such_parameter",
                     no_such_parameter=1)  # fmt: skip
     assert repr(estimator).startswith(cls.__name__ + "("), f"repr {estimator!r}"
+
+
+# --------------------------------------------------------------------- over the registry
+
+
+def registered_models() -> dict[str, type]:
+    """Every registered model class by kind, all families imported (the optional
+    modules of a family where their dependency is installed)."""
+    from neurosparse._estimator import import_families
+
+    return dict(sorted(import_families().items()))
+
+
+def check_long_names(tree: xr.DataTree) -> None:
+    """Every variable (data and coordinate) of every node carries a ``long_name``."""
+    for node in tree.subtree:
+        for name, var in node.dataset.variables.items():
+            assert "long_name" in var.attrs, f"{node.path}/{name} has no long_name attr"
+
+
+def _fitted(cls: type, seed: int = 0):
+    """The class's conformance example, fitted, with its fit arguments."""
+    model, args = cls._conformance_example(seed=seed)
+    if args is not None:
+        model.fit(*args)
+        x = args[0]
+        for method in ("transform", "predict"):
+            if callable(getattr(model, method, None)):
+                getattr(model, method)(x)
+                break
+    return model, args
+
+
+def _without(tree: xr.DataTree, groups: tuple[str, ...]) -> xr.DataTree:
+    out = tree.copy()
+    for name in groups:
+        if name in out.children:
+            del out[name]
+    return out
+
+
+def check_model(cls: type, directory: str | os.PathLike) -> None:
+    """Every model check on one registered model class.
+
+    - identity: ``kind`` and ``source`` set, the class registered under its kind;
+    - for estimators (``Model``): scikit-learn's parameter protocol (:func:`check_params`);
+      every constraint's bad values refused by ``fit`` with an error naming the
+      parameter; :class:`~neurosparse.NotFittedError` before ``fit``;
+    - the result: valid, of the class's kind and source, a ``long_name`` on every
+      variable, bit-identical after a round trip through ``.nc`` and ``.zarr``;
+    - determinism: the same seed gives the same result, another seed another one;
+    - ``from_result`` (classes with learned state): the model comes back with the same
+      state and parameters.
+    """
+    from neurosparse._estimator import MODELS, Model, NotFittedError
+
+    assert cls.kind and cls.source, f"{cls.__name__} needs kind and source"
+    assert MODELS.get(cls.kind) is cls, f"{cls.__name__} is not registered as {cls.kind!r}"
+    model, args = cls._conformance_example(seed=0)
+    if isinstance(model, Model):
+        check_params(model)
+        try:
+            model.to_result()
+        except NotFittedError:
+            pass
+        else:
+            raise AssertionError(f"{cls.__name__}.to_result() before fit did not raise")
+        for name, constraint in model._parameter_constraints.items():
+            for bad in constraint.bad_values():
+                fresh = cls(**model.get_params(deep=False))
+                fresh.set_params(**{name: bad})
+                try:
+                    fresh.fit(*args)
+                except (ValueError, TypeError) as exc:
+                    assert re.search(rf"\b{re.escape(name)}\b", str(exc)), (
+                        f"{cls.__name__}({name}={bad!r}).fit: message does not name {name!r}: {exc}"
+                    )
+                else:
+                    raise AssertionError(f"{cls.__name__}({name}={bad!r}).fit did not raise")
+    fitted, _ = _fitted(cls, seed=0)
+    tree = check_result(fitted.to_result(), kind=cls.kind)
+    assert tree.attrs["source"] == cls.source, "result source is not the class's source"
+    check_long_names(tree)
+    check_result_roundtrip(tree, directory)
+    takes_seed = "seed" in inspect.signature(cls.__init__).parameters
+    check_deterministic(lambda seed: _fitted(cls, seed=seed)[0].to_result(), differ=takes_seed)
+    if "_restore" in dir(cls):
+        back = cls.from_result(tree).to_result()
+        kept = ("state", "connectivity")
+        dropped = tuple(g for g in tree.children if g not in kept)
+        _compare(_without(tree, dropped), _without(back, dropped), ignore_attrs=("created_at",))
+
+
+@functools.cache
+def quick_study_result(study_id: str, seed: int = 0) -> xr.DataTree:
+    """A study's result with its ``QUICK`` settings, computed once per process (tests
+    share it; do not modify it)."""
+    from neurosparse.studies import get_study
+
+    module = get_study(study_id).load_module()
+    return module.run(module.QUICK, seed)
+
+
+def check_study(study_id: str, directory: str | os.PathLike) -> None:
+    """Every study check on one registered study.
+
+    The module follows the study contract (``Params`` a frozen dataclass, ``QUICK`` and
+    ``FULL`` instances of it, ``run``, ``plot``, ``main``); the quick result is valid,
+    says it is the study's and a quick run, has claims and a ``long_name`` on every
+    variable, gives its settings back (``params_of``) and survives a round trip; the
+    figure is drawn from the result alone; an unknown setting is refused by name.
+    """
+    import dataclasses
+
+    import matplotlib.figure
+    import matplotlib.pyplot as plt
+
+    from neurosparse.results import claims_table
+    from neurosparse.studies import apply_overrides, get_study, params_of
+
+    module = get_study(study_id).load_module()
+    params_cls = module.Params
+    assert dataclasses.is_dataclass(params_cls), f"{study_id}: Params is not a dataclass"
+    assert params_cls.__dataclass_params__.frozen, f"{study_id}: Params must be frozen"
+    for name in ("QUICK", "FULL"):
+        assert isinstance(getattr(module, name), params_cls), f"{study_id}: {name} not a Params"
+    assert callable(module.main), f"{study_id}: no main()"
+    tree = check_result(quick_study_result(study_id))
+    assert tree.attrs.get("study") == study_id, f"{study_id}: result's study attr"
+    expected = "full" if module.QUICK == module.FULL else "quick"
+    assert tree.attrs.get("mode") == expected, f"{study_id}: quick result's mode"
+    assert claims_table(tree), f"{study_id}: no claims"
+    check_long_names(tree)
+    assert params_of(tree) == module.QUICK, f"{study_id}: params_of(result) != QUICK"
+    try:
+        apply_overrides(module.QUICK, {"no_such_setting": 1})
+    except ValueError as exc:
+        assert "no_such_setting" in str(exc)
+    else:
+        raise AssertionError(f"{study_id}: an unknown setting was accepted")
+    figure = module.plot(tree)
+    try:
+        assert isinstance(figure, matplotlib.figure.Figure), f"{study_id}: plot() not a Figure"
+    finally:
+        plt.close(figure)
+    check_result_roundtrip(tree, directory)

@@ -17,24 +17,37 @@ a=64: 1.09e-3 (n=300), 5.70e-6 (n=500); a=128: 0.292 (n=300), 7.37e-3 (n=500),
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from neurosparse.dendrites import log_false_match_probability
-from neurosparse.results import new_result
-from neurosparse.studies import save_study
+from neurosparse.results import claim_close
+from neurosparse.studies import params_of, study_main, study_result
 
 PAPER = "Ahmad & Hawkins 2016, arXiv:1601.00720"
 FIGURE = "Fig 5A"
 TITLE = "False-match probability of a segment vs population size n (Eq. 4)"
 STUDY_ID = "ahmad2016/fig5a"
 
-S, THETA = 24, 12
-A_VALUES = (64, 128, 256)
-N_FULL = np.arange(300, 19_901, 200)
-N_QUICK = np.arange(300, 19_901, 1_600)
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of Fig 5A (``n`` from ``n_start`` to ``n_stop`` in steps of ``n_step``)."""
+
+    s: int = 24
+    theta: int = 12
+    a_values: tuple[int, ...] = (64, 128, 256)
+    n_start: int = 300
+    n_stop: int = 19_900
+    n_step: int = 200
+    rel_tol: float = 0.01  # the published values carry three significant digits
+
+
+FULL = Params()
+QUICK = Params(n_step=1_600)
+
 # (a, n, published P_fp), quoted in the paper with Fig 4A (Eq. 4, s=24, theta=12)
 PUBLISHED = (
     (64, 300, 1.09e-3),
@@ -45,14 +58,14 @@ PUBLISHED = (
     (256, 500, 0.629),
     (256, 1100, 3.51e-3),
 )
-REL_TOL = 0.01  # the published values carry three significant digits
+PUBLISHED_SOURCE = f"{PAPER}, values quoted with Fig 4A (Eq. 4, s=24, theta=12)"
 
 
-def compute(n_values: np.ndarray) -> xr.Dataset:
+def compute(n_values: np.ndarray, params: Params = FULL) -> xr.Dataset:
     """log10 P_fp on the (a, n) grid, and along a = n/4."""
-    a = np.asarray(A_VALUES)[:, None]
-    log_p = log_false_match_probability(n_values[None, :], a, S, THETA)
-    log_p_quarter = log_false_match_probability(n_values, n_values // 4, S, THETA)
+    a = np.asarray(params.a_values)[:, None]
+    log_p = log_false_match_probability(n_values[None, :], a, params.s, params.theta)
+    log_p_quarter = log_false_match_probability(n_values, n_values // 4, params.s, params.theta)
     ln10 = np.log(10.0)
     return xr.Dataset(
         {
@@ -68,40 +81,43 @@ def compute(n_values: np.ndarray) -> xr.Dataset:
             ),
         },
         coords={
-            "a": ("a", np.asarray(A_VALUES), {"long_name": "active cells"}),
+            "a": ("a", np.asarray(params.a_values), {"long_name": "active cells"}),
             "n": ("n", n_values, {"long_name": "cells in the population"}),
         },
     )
 
 
-def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
-    """Compute Fig 5A, compare with the published values, write .nc/.png/.svg."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n_values = N_QUICK if quick else N_FULL
-    curves = compute(n_values)
-
+def run(params: Params, seed: int = 0) -> xr.DataTree:
+    """Eq. 4 on the grid and at the published points (exact: ``seed`` is unused). The
+    published ``n`` join the grid, so the curves pass through the points on any grid."""
     pub_a = np.array([p[0] for p in PUBLISHED])
     pub_n = np.array([p[1] for p in PUBLISHED])
-    pub_p = np.array([p[2] for p in PUBLISHED])
-    ours = np.exp(log_false_match_probability(pub_n, pub_a, S, THETA))
-    rel_err = np.abs(ours / pub_p - 1.0)
-    agrees = bool(np.all(rel_err <= REL_TOL))
-    source = f"{PAPER}, values quoted with Fig 4A (Eq. 4, s=24, theta=12)"
+    grid = np.arange(params.n_start, params.n_stop + 1, params.n_step)
+    n_values = np.union1d(grid, pub_n[(pub_n >= params.n_start) & (pub_n <= params.n_stop)])
+    curves = compute(n_values, params)
 
+    pub_p = np.array([p[2] for p in PUBLISHED])
+    ours = np.exp(log_false_match_probability(pub_n, pub_a, params.s, params.theta))
+    rel_err = np.abs(ours / pub_p - 1.0)
+    point = {"point": ("point", np.arange(pub_p.size), {"long_name": "published point"})}
     reference = xr.Dataset(
         {
-            "p_false_match": ("point", pub_p, {"source": source, "units": "1"}),
-            "a_point": ("point", pub_a, {"source": source, "long_name": "active cells"}),
-            "n_point": ("point", pub_n, {"source": source, "long_name": "cells"}),
-        }
+            "p_false_match": (
+                "point",
+                pub_p,
+                {"source": PUBLISHED_SOURCE, "units": "1", "long_name": "P_fp"},
+            ),
+            "a_point": (
+                "point",
+                pub_a,
+                {"source": PUBLISHED_SOURCE, "long_name": "active cells"},
+            ),
+            "n_point": ("point", pub_n, {"source": PUBLISHED_SOURCE, "long_name": "cells"}),
+        },
+        coords=point,
     )
     # smallest n (on the grid) where the false-match rate drops below 1e-9, per a
-    log_p = curves["log10_p_false_match"].values
-    below = log_p < -9
+    below = curves["log10_p_false_match"].values < -9
     n_below = np.where(below.any(axis=1), n_values[np.argmax(below, axis=1)], -1)
     metrics = xr.Dataset(
         {
@@ -110,40 +126,62 @@ def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
                 ours,
                 {"units": "1", "long_name": "Eq. 4 at the published (a, n) points"},
             ),
-            "relative_error": ("point", rel_err, {"units": "1"}),
-            "agrees": ((), agrees, {"long_name": f"all within {REL_TOL:.0%} of published"}),
+            "relative_error": (
+                "point",
+                rel_err,
+                {"units": "1", "long_name": "relative error against the published value"},
+            ),
             "n_below_1e9": (
                 ("a",),
                 n_below,
                 {"long_name": "smallest n on the grid with P_fp < 1e-9 (-1: none)"},
             ),
         },
-        coords={"a": ("a", np.asarray(A_VALUES))},
+        coords={"a": ("a", np.asarray(params.a_values), {"long_name": "active cells"}), **point},
     )
-    tree = new_result(
-        "dendrites.false_match",
-        params={"s": S, "theta": THETA, "a": list(A_VALUES), "n": n_values.tolist()},
-        seed=seed,
-        source=PAPER,
+    claims = [
+        claim_close(
+            f"Eq. 4, s={params.s}, theta={params.theta}: P_fp at a={a}, n={n}",
+            p,
+            float(o),
+            rtol=params.rel_tol,
+            source=PUBLISHED_SOURCE,
+        )
+        for (a, n, p), o in zip(PUBLISHED, ours)
+    ]
+    return study_result(
+        params,
+        seed,
+        kind="dendrites.false_match",
         groups={"metrics": xr.merge([curves, metrics]), "reference": reference},
-        study=STUDY_ID,
-        extra_dims=["a", "n", "point"],
+        claims=claims,
     )
 
+
+def plot(result: xr.DataTree):
+    """The curves of P_fp vs n per a, the a = n/4 curve, and the published points."""
+    import matplotlib.pyplot as plt
+
+    params = params_of(result)
+    m, ref = result["metrics"], result["reference"]
+    n_values = m["n"].values
     fig, ax = plt.subplots(figsize=(6, 4.2))
-    for a in A_VALUES:
-        ax.semilogy(n_values, 10 ** curves["log10_p_false_match"].sel(a=a), label=f"a = {a}")
-    ax.semilogy(n_values, 10 ** curves["log10_p_false_match_quarter"], "k--", label="a = n/4")
-    ax.scatter(pub_n, pub_p, marker="x", color="k", zorder=3, label="published values")
+    for a in m["a"].values:
+        ax.semilogy(n_values, 10 ** m["log10_p_false_match"].sel(a=a), label=f"a = {a}")
+    ax.semilogy(n_values, 10 ** m["log10_p_false_match_quarter"], "k--", label="a = n/4")
+    ax.scatter(
+        ref["n_point"], ref["p_false_match"], marker="x", color="k", zorder=3,
+        label="published values",
+    )  # fmt: skip
     ax.set_xlabel("number of cells n")
     ax.set_ylabel("probability of false match")
-    ax.set_title(f"Eq. 4, s = {S}, θ = {THETA}  (Ahmad & Hawkins 2016, Fig 5A)")
+    ax.set_title(f"Eq. 4, s = {params.s}, θ = {params.theta}  (Ahmad & Hawkins 2016, Fig 5A)")
     ax.set_ylim(1e-26, 3)
     ax.legend(frameon=False)
     ax.grid(True, which="major", alpha=0.3)
-    save_study(tree, fig, out, STUDY_ID)
-    print(
-        f"{STUDY_ID}: Eq. 4 at the 7 published points, max relative error "
-        f"{rel_err.max():.2e} -> {'agrees' if agrees else 'DOES NOT agree'} (tol {REL_TOL:.0%})"
-    )
-    return tree
+    return fig
+
+
+def main(out, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
+    """Compute Fig 5A, compare with the published values, write .nc/.png/.svg."""
+    return study_main(__name__, out, quick=quick, seed=seed)

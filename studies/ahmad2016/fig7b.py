@@ -10,18 +10,21 @@ for ``a = 200``, ``s = 25``, ``theta = 15``, ``n`` in {1000, 10,000, 20,000} and
 ``M = 1 ... 19`` stored patterns. For ``n = 1000`` (where the rates are measurable) a
 simulation with a :class:`neurosparse.dendrites.DendriticNeuron` storing ``M`` random
 SDRs per segment, tested on random SDRs (full run: 1000 segments x 20,000 inputs per
-``M``; quick: 100 x 1000), measures the real rate, in which the synapse count varies
+``M``; quick: 50 x 1000), measures the real rate, in which the synapse count varies
 from segment to segment; the formula is an approximation of it (Jensen's gap: the rate
 is convex in ``s_M``), and the metrics give the ratio.
 
 The paper shows the curves without quoting numbers: with ``n = 1000`` a union of a few
 patterns already makes false matches likely, while larger populations keep the rate
-low for many more stored patterns.
+low for many more stored patterns. Claims: the second part is checked as an ordering
+(the first ``M`` at which the rate exceeds 1e-9 grows with ``n``); for the first, the
+claims table gives the first ``M`` at which a false match is more likely than not,
+without a verdict (the paper does not say how many patterns "a few" is).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -32,100 +35,171 @@ from neurosparse.dendrites import (
     random_sdr,
     union_false_match_probability,
 )
-from neurosparse.results import new_result
-from neurosparse.studies import save_study
+from neurosparse.results import claim_check
+from neurosparse.studies import params_of, study_main, study_result
 
 PAPER = "Ahmad & Hawkins 2016, arXiv:1601.00720"
 FIGURE = "Fig 7B"
 TITLE = "False-match rate of a union segment vs stored patterns M (a=200, s=25, theta=15)"
 STUDY_ID = "ahmad2016/fig7b"
 
-A, S, THETA = 200, 25, 15
-N_VALUES = (1000, 10_000, 20_000)
-M_VALUES = np.arange(1, 20)
-SIM_N = 1000
-SEGMENTS_FULL, INPUTS_FULL = 1000, 20_000
-SEGMENTS_QUICK, INPUTS_QUICK = 100, 1000
+
+@dataclass(frozen=True)
+class Params:
+    """Settings of Fig 7B: ``M = 1 ... m_max``; the simulation at ``n = sim_n`` with
+    ``segments`` segments tested on ``inputs`` random SDRs per ``M``; ``rounding`` of
+    ``s_M`` in the formula."""
+
+    a: int = 200
+    s: int = 25
+    theta: int = 15
+    n_values: tuple[int, ...] = (1000, 10_000, 20_000)
+    m_max: int = 19
+    rounding: str = "round"
+    sim_n: int = 1000
+    segments: int = 1000
+    inputs: int = 20_000
+    low_rate: float = 1e-9  # "low": the ordering claim compares where each n first exceeds it
 
 
-def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
-    """Compute Fig 7B, simulate the n=1000 curve, write the figure."""
-    import matplotlib
+FULL = Params()
+QUICK = Params(segments=50, inputs=1000)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+CLAIM = (
+    "n=1000: false matches become likely after a few patterns; larger n "
+    "keeps the rate low for many more patterns"
+)
+CLAIM_SOURCE = f"{PAPER}, Fig 7B and text"
 
-    segments, inputs = (SEGMENTS_QUICK, INPUTS_QUICK) if quick else (SEGMENTS_FULL, INPUTS_FULL)
-    n = np.asarray(N_VALUES)
-    theory = union_false_match_probability(n[:, None], A, S, THETA, M_VALUES[None, :])
+
+def _first_m_above(rates: np.ndarray, m_values: np.ndarray, level: float) -> list[int]:
+    return [int(m_values[np.argmax(t > level)]) if np.any(t > level) else -1 for t in rates]
+
+
+def run(params: Params, seed: int = 0) -> xr.DataTree:
+    """The formula on the (n, M) grid and the simulated rate at ``n = sim_n``."""
+    a, s, theta, sim_n = params.a, params.s, params.theta, params.sim_n
+    segments, inputs = params.segments, params.inputs
+    n = np.asarray(params.n_values)
+    m_values = np.arange(1, params.m_max + 1)
+    theory = union_false_match_probability(
+        n[:, None], a, s, theta, m_values[None, :], rounding=params.rounding
+    )
     rng = np.random.default_rng(seed)
-    sim, low, high = (np.zeros(len(M_VALUES)) for _ in range(3))
-    for j, m in enumerate(M_VALUES):
-        patterns = random_sdr(SIM_N, A, size=segments * int(m), seed=rng)
+    sim, low, high = (np.zeros(len(m_values)) for _ in range(3))
+    for j, m in enumerate(m_values):
+        patterns = random_sdr(sim_n, a, size=segments * int(m), seed=rng)
         neuron = DendriticNeuron(
-            n_synapses=S, theta=THETA, patterns_per_segment=int(m), seed=rng
-        ).fit(patterns, n=SIM_N)
-        probes = random_sdr(SIM_N, A, size=inputs, seed=rng)
+            n_synapses=s, theta=theta, patterns_per_segment=int(m), seed=rng
+        ).fit(patterns, n=sim_n)
+        probes = random_sdr(sim_n, a, size=inputs, seed=rng)
         hits = int(neuron.segment_activity(probes).sum())
         total = segments * inputs
         sim[j] = hits / total
         low[j], high[j] = binomial_interval(hits, total)
-    ratio = np.where(sim > 0, theory[0] / np.where(sim > 0, sim, 1.0), np.nan)
-    m_at_1e9 = [int(M_VALUES[np.argmax(t > 1e-9)]) if np.any(t > 1e-9) else -1 for t in theory]
+    sim_row = int(np.flatnonzero(n == sim_n)[0]) if np.any(n == sim_n) else None
+    if sim_row is None:
+        sim_theory = union_false_match_probability(
+            sim_n, a, s, theta, m_values, rounding=params.rounding
+        )
+    else:
+        sim_theory = theory[sim_row]
+    ratio = np.where(sim > 0, sim_theory / np.where(sim > 0, sim, 1.0), np.nan)
+    m_at_low = _first_m_above(theory, m_values, params.low_rate)
+    m_at_half = _first_m_above(theory, m_values, 0.5)
     reference = xr.Dataset(
-        {
-            "claim": (
-                (),
-                "n=1000: false matches become likely after a few patterns; larger n "
-                "keeps the rate low for many more patterns",
-                {"source": f"{PAPER}, Fig 7B and text"},
-            ),
-        }
+        {"claim": ((), CLAIM, {"source": CLAIM_SOURCE, "long_name": "the paper's claim"})}
     )
+    ci = {"confidence": 0.95, "method": "clopper-pearson"}
     metrics = xr.Dataset(
         {
             "p_false_match": (
                 ("n", "m"),
                 theory,
-                {"long_name": "Eq. 4 with rounded s_M", "units": "1"},
+                {"long_name": f"Eq. 4 with s_M rounded ({params.rounding})", "units": "1"},
             ),
-            "p_simulated_n1000": ("m", sim, {"units": "1"}),
-            "ci_low_n1000": ("m", low, {"confidence": 0.95}),
-            "ci_high_n1000": ("m", high, {"confidence": 0.95}),
-            "formula_over_simulation_n1000": ("m", ratio),
+            "p_simulated_n1000": (
+                "m",
+                sim,
+                {"units": "1", "long_name": f"simulated false-match rate, n = {sim_n}"},
+            ),
+            "ci_low_n1000": (
+                "m",
+                low,
+                {**ci, "units": "1", "long_name": "lower confidence bound of the simulation"},
+            ),
+            "ci_high_n1000": (
+                "m",
+                high,
+                {**ci, "units": "1", "long_name": "upper confidence bound of the simulation"},
+            ),
+            "formula_over_simulation_n1000": (
+                "m",
+                ratio,
+                {"units": "1", "long_name": f"formula / simulated rate, n = {sim_n}"},
+            ),
             "first_m_above_1e9": (
                 "n",
-                np.asarray(m_at_1e9),
-                {"long_name": "smallest M with P_fp > 1e-9 (-1: none)"},
+                np.asarray(m_at_low),
+                {"long_name": f"smallest M with P_fp > {params.low_rate:g} (-1: none)"},
+            ),
+            "first_m_above_half": (
+                "n",
+                np.asarray(m_at_half),
+                {"long_name": "smallest M with P_fp > 0.5 (-1: none)"},
             ),
         },
-        coords={"n": ("n", n), "m": ("m", M_VALUES)},
-    )
-    tree = new_result(
-        "dendrites.union_false_match",
-        params={
-            "a": A,
-            "s": S,
-            "theta": THETA,
-            "n": list(N_VALUES),
-            "M": M_VALUES.tolist(),
-            "rounding": "round",
-            "segments": segments,
-            "inputs": inputs,
+        coords={
+            "n": ("n", n, {"long_name": "cells in the population"}),
+            "m": ("m", m_values, {"long_name": "patterns stored on the segment"}),
         },
-        seed=seed,
-        source=PAPER,
+    )
+    # the ordering: a population that never exceeds the level ranks above every M
+    rank = np.where(np.asarray(m_at_low) < 0, params.m_max + 1, m_at_low)
+    ordered = bool(np.all(np.diff(rank[np.argsort(n)]) > 0))
+    listed = ", ".join(f"{m} (n={nn})" if m > 0 else f"none (n={nn})" for m, nn in zip(m_at_low, n))
+    claims = [
+        claim_check(
+            f"n={n.min()}: false matches become likely after a few stored patterns",
+            "after a few patterns",
+            f"P_fp > 0.5 from M = {m_at_half[int(np.argmin(n))]} (Eq. 4 with s_M)",
+            None,
+            tolerance='none: the paper does not say how many patterns "a few" is',
+            source=CLAIM_SOURCE,
+        ),
+        claim_check(
+            "Larger n keeps the false-match rate low for many more stored patterns",
+            "more patterns as n grows",
+            f"first M with P_fp > {params.low_rate:g}: {listed}",
+            ordered,
+            tolerance=f"the first M with P_fp > {params.low_rate:g} grows strictly with n",
+            source=CLAIM_SOURCE,
+        ),
+    ]
+    return study_result(
+        params,
+        seed,
+        kind="dendrites.union_false_match",
         groups={"metrics": metrics, "reference": reference},
-        study=STUDY_ID,
-        extra_dims=["n", "m"],
+        claims=claims,
     )
 
+
+def plot(result: xr.DataTree):
+    """The formula per n and the simulated rate at n = sim_n with its intervals."""
+    import matplotlib.pyplot as plt
+
+    params = params_of(result)
+    m = result["metrics"]
+    m_values = m["m"].values
+    theory = m["p_false_match"].values
+    sim, low, high = (m[k].values for k in ("p_simulated_n1000", "ci_low_n1000", "ci_high_n1000"))
     fig, ax = plt.subplots(figsize=(6.2, 4.4))
-    for i, nn in enumerate(N_VALUES):
-        ax.semilogy(M_VALUES, theory[i], "-", label=f"n = {nn:,}, Eq. 4 (rounded s_M)")
+    for i, nn in enumerate(m["n"].values):
+        ax.semilogy(m_values, theory[i], "-", label=f"n = {nn:,}, Eq. 4 (rounded s_M)")
     seen = sim > 0
     ax.errorbar(
-        M_VALUES[seen],
+        m_values[seen],
         sim[seen],
         yerr=np.vstack([sim[seen] - low[seen], high[seen] - sim[seen]]),
         fmt="o",
@@ -133,19 +207,20 @@ def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
         ms=4,
         color="tab:blue",
         capsize=2,
-        label=f"simulated, n = {SIM_N}",
+        label=f"simulated, n = {params.sim_n}",
     )
     ax.set_xlabel("patterns stored on the segment M")
     ax.set_ylabel("probability of false match")
     ax.set_ylim(1e-30, 2)
-    ax.set_xticks(M_VALUES[::2])
-    ax.set_title(f"a = {A}, s = {S}, θ = {THETA}  (Ahmad & Hawkins 2016, Fig 7B)")
+    ax.set_xticks(m_values[::2])
+    ax.set_title(
+        f"a = {params.a}, s = {params.s}, θ = {params.theta}  (Ahmad & Hawkins 2016, Fig 7B)"
+    )
     ax.legend(frameon=False, fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
-    save_study(tree, fig, out, STUDY_ID)
-    print(
-        f"{STUDY_ID}: P_fp at M=19: {np.array2string(theory[:, -1], precision=3)}; "
-        f"n=1000 formula/simulation ratio range "
-        f"{np.nanmin(ratio):.2f}-{np.nanmax(ratio):.2f}"
-    )
-    return tree
+    return fig
+
+
+def main(out, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
+    """Compute Fig 7B, simulate the n=1000 curve, write the figure."""
+    return study_main(__name__, out, quick=quick, seed=seed)

@@ -1,8 +1,11 @@
-"""Shared settings of the Rentzeperis et al. (2023) studies (not a study: leading '_')."""
+"""Shared settings and helpers of the Rentzeperis et al. (2023) studies (not a study:
+leading '_'; loaded with :func:`neurosparse.studies.load_helper`)."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from neurosparse.results import claim_check
 
 PAPER = (
     "Rentzeperis, Calatroni, Perrinet & Prandi 2023, Beyond l1 sparse coding in V1, "
@@ -11,26 +14,35 @@ PAPER = (
 PENALTIES = ("l1", "l0", "l1/2", "cel0")
 LABELS = {"l1": "ℓ1 (soft)", "l0": "ℓ0 (hard)", "l1/2": "ℓ1/2 (half)", "cel0": "CEL0"}
 COLORS = {"l1": "tab:red", "l0": "tab:blue", "l1/2": "tab:green", "cel0": "tab:purple"}
-#: ``penalty`` is not a legal dimension name of the result format: index by a name
+#: ``penalty`` coordinate values ("l1/2" is not a good name in a file): index by a name
 NAMES = {"l1": "l1", "l0": "l0", "l1/2": "l1_2", "cel0": "cel0"}
+#: the penalty of a ``penalty`` coordinate value
+PENALTY_OF = {name: pen for pen, name in NAMES.items()}
 
 
-#: At most this many training patches are drawn, which keeps a 4000-batch run of 16x16
-#: patches at 200 MB; longer runs pass over them again, each time in a new order
-#: (:func:`neurosparse.coding.dictionary.batch_order`).
+#: Default of the studies' ``pool`` setting: at most this many training patches are
+#: drawn, which keeps a 4000-batch run of 16x16 patches at 200 MB; longer runs pass over
+#: them again, each time in a new order (:func:`neurosparse.coding.dictionary.batch_order`).
 TRAIN_POOL = 100_000
 
 
-def patch_sets(n_train: int, n_cal: int, n_eval: int, patch_size: int, seed: int):
-    """Training (at most :data:`TRAIN_POOL`), calibration and held-out evaluation
-    patches (independent draws)."""
+def patch_sets(
+    n_train: int, n_cal: int, n_eval: int, patch_size: int, seed: int, pool: int = TRAIN_POOL
+):
+    """Training (at most ``pool``), calibration and held-out evaluation patches
+    (independent draws)."""
     from neurosparse.coding.images import natural_patches
 
     seeds = np.random.SeedSequence(seed).spawn(3)
     return tuple(
         natural_patches(n, patch_size=patch_size, seed=np.random.default_rng(s))
-        for n, s in zip((min(n_train, TRAIN_POOL), n_cal, n_eval), seeds)
+        for n, s in zip((min(n_train, pool), n_cal, n_eval), seeds)
     )
+
+
+def penalty_coord(penalties=PENALTIES) -> tuple:
+    """The ``penalty`` coordinate (names of :data:`NAMES`, with a ``long_name``)."""
+    return ("penalty", [NAMES[p] for p in penalties], {"long_name": "sparsity penalty"})
 
 
 def loglog_interp(x_new: float, x: np.ndarray, y: np.ndarray) -> float:
@@ -44,27 +56,51 @@ def loglog_interp(x_new: float, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.exp(np.interp(np.log(x_new), np.log(x), np.log(y))))
 
 
-#: "l1/2 ≈ l0": their MSEs differ by at most this fraction of their mean (our tolerance)
-TOL_EQUAL = 0.25
-
-
-def order_flags(mse: dict[str, float], tol_equal: float = TOL_EQUAL) -> dict[str, object]:
-    """The published order CEL0 < l1/2 ≈ l0 < l1 as two separate claims.
-
-    Returns a dict with ``order`` (strict: CEL0 below both l1/2 and l0, both below l1),
-    ``approx`` (l1/2 and l0 within ``tol_equal`` of their mean), ``rel_diff`` (that
-    relative difference) and ``text``.
-    """
+def order_holds(mse: dict[str, float]) -> bool:
+    """The published order in its strict part: CEL0 below both l1/2 and l0, both below l1."""
     c, h, z, s = mse["cel0"], mse["l1/2"], mse["l0"], mse["l1"]
-    strict = bool(c < min(h, z) and max(h, z) < s)
-    rel = abs(h - z) / (0.5 * (h + z))
-    close = bool(rel <= tol_equal)
-    text = (
-        f"CEL0 {c:.4f} < l1/2 {h:.4f} ~ l0 {z:.4f} < l1 {s:.4f}: order "
-        f"{'holds' if strict else 'does NOT hold'}; l1/2 vs l0 differ by {rel:.0%} "
-        f"({'≈' if close else 'not ≈'}, tolerance {tol_equal:.0%})"
+    return bool(c < min(h, z) and max(h, z) < s)
+
+
+def rel_diff_half_l0(mse: dict[str, float]) -> float:
+    """``|MSE(l1/2) - MSE(l0)|`` as a fraction of their mean (the "l1/2 ≈ l0" part)."""
+    h, z = mse["l1/2"], mse["l0"]
+    return float(abs(h - z) / (0.5 * (h + z)))
+
+
+def order_claims(
+    mse_by_point: dict[str, dict[str, float]], tol_equal: float, source: str, where: str
+) -> list:
+    """The published order CEL0 < l1/2 ≈ l0 < l1 as two claims: the strict order and
+    l1/2 ≈ l0 (their MSEs within ``tol_equal`` of their mean), each holding at every
+    point of ``mse_by_point`` (``{label: {penalty: MSE}}``)."""
+    strict = {label: order_holds(m) for label, m in mse_by_point.items()}
+    rel = {label: rel_diff_half_l0(m) for label, m in mse_by_point.items()}
+    every = " at every point" if len(mse_by_point) > 1 else ""
+    reproduced = "; ".join(
+        f"{label}: CEL0 {m['cel0']:.4f}, l1/2 {m['l1/2']:.4f}, l0 {m['l0']:.4f}, l1 {m['l1']:.4f}"
+        for label, m in mse_by_point.items()
     )
-    return {"order": strict, "approx": close, "rel_diff": float(rel), "text": text}
+    worst = max(rel.values())
+    return [
+        claim_check(
+            f"Held-out MSE at matched sparsity {where}: CEL0 < l1/2 and l0 < l1",
+            "CEL0 < l1/2 ≈ l0 < l1",
+            reproduced,
+            all(strict.values()),
+            tolerance="strict inequalities" + every,
+            source=source,
+        ),
+        claim_check(
+            f"l1/2 ≈ l0 in held-out MSE {where}: |MSE(l1/2) - MSE(l0)| / their mean"
+            + (" (largest over the points)" if every else ""),
+            "l1/2 ≈ l0",
+            worst,
+            worst <= tol_equal,
+            tolerance=f"at most {tol_equal:.0%} of their mean{every}",
+            source=source,
+        ),
+    ]
 
 
 def within_factor(measured: float, published: float, factor: float) -> tuple[bool, float, float]:
@@ -74,8 +110,3 @@ def within_factor(measured: float, published: float, factor: float) -> tuple[boo
     """
     lo, hi = published / factor, published * factor
     return bool(np.isfinite(measured) and lo <= measured <= hi), float(lo), float(hi)
-
-
-def flag(value: bool, text: str, tolerance: str) -> tuple[tuple, bool, dict[str, str]]:
-    """A scalar boolean metric with its statement and tolerance as attributes."""
-    return ((), bool(value), {"long_name": text, "tolerance": tolerance})

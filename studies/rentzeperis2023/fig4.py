@@ -15,33 +15,27 @@ broader tuning (higher CV) as the number of units grows; macaque V1 (Ringach et 
 2002) is roughly uniform over [0, 1].
 
 Scaled down to fit 15 minutes on 2 cores: 8x8 patches, 2x/5x/10x overcomplete (128,
-320, 640 units), 1200 batches of 250 per run (the paper: 4000). Quick mode (a smoke test, not a
-reproduction): 6x6 patches, 2x and 4x, 8 batches of 100, one calibration segment.
-ISTA step: 0.01 for l1; for CEL0 the authors' 0.1 lowered to keep the step times the
-dictionary's squared spectral norm at 0.5, as they did for 1000 units.
+320, 640 units), 1200 batches of 250 per run (the paper: 4000). ISTA step: 0.01 for l1;
+for CEL0 the authors' 0.1 lowered to keep the step times the dictionary's squared
+spectral norm at 0.5, as they did for 1000 units.
 
-Agreement flags (tolerances fixed before running, not tuned; boolean variables of
-``metrics`` with their statement and tolerance as attributes, and printed), for each
-penalty ``p`` in (cel0, l1):
+Claims (tolerances fixed before running, not tuned), for CEL0 (the paper's headline
+penalty) and l1:
 
-- ``peaked_agrees_<p>``: at every size the CV histogram (10 bins on [0, 1]) has a bin
-  holding at least twice the uniform share (>= 20 % of the responsive units);
-- ``trend_agrees_<p>``: the median CV rises strictly with the number of units.
+- peaked: at every size the CV histogram (10 bins on [0, 1]) has a bin holding at
+  least twice the uniform share (>= 20 % of the responsive units);
+- broadening: the median CV rises strictly with the number of units.
 
-The paper states both for its learned dictionaries; ``agrees`` is the AND of the CEL0
-flags (the paper's headline penalty); the l1 flags are reported beside it.
-
-Known deviation (full run, seed 0): the distributions are peaked, but at CV near 0
-(median 0.043, 0.019, 0.017 for CEL0 at 2x, 5x, 10x): sparse codes of gratings respond
-to about one orientation per unit, and tuning gets *sharper* with more units, while
-fewer units respond at all (CEL0 61 %, l1 49 % at 10x), so ``trend_agrees`` is False.
-With 300 batches instead of 1200 the medians were 0.048, 0.019, 0.010: longer training
-does not reverse the trend. Full run: 89 s wall, 170 s CPU on 2 cores.
+Not reproduced: the broadening. The distributions are peaked, but at CV near 0: sparse
+codes of gratings respond to about one orientation per unit, and tuning gets *sharper*
+with more units, while fewer units respond at all. Training longer does not reverse
+the trend.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -54,8 +48,8 @@ from neurosparse.coding.v1 import (
     grating_stimuli,
     orientation_tuning,
 )
-from neurosparse.results import new_result
-from neurosparse.studies import load_helper, save_study
+from neurosparse.results import claim_check
+from neurosparse.studies import load_helper, params_of, study_main, study_result
 
 PAPER = "Rentzeperis et al. 2023, PLOS Comput Biol, arXiv:2301.10002"
 FIGURE = "Fig 4"
@@ -63,12 +57,6 @@ TITLE = "Circular variance of orientation tuning vs number of units"
 STUDY_ID = "rentzeperis2023/fig4"
 
 PENALTIES = ("cel0", "l1")
-FULL = {"patch": 8, "factors": [2, 5, 10], "batches": 1200, "batch": 250, "target": 5.0,
-        "segments": 3, "n_cal": 400, "n_eval": 800}  # fmt: skip
-QUICK = {"patch": 6, "factors": [2, 4], "batches": 8, "batch": 100, "target": 3.0,
-         "segments": 1, "n_cal": 100, "n_eval": 100}  # fmt: skip
-BINS = np.linspace(0, 1, 11)
-PEAK = 2.0  # "peaked": some bin holds at least PEAK times the uniform share (our tolerance)
 
 
 def _common():
@@ -76,154 +64,209 @@ def _common():
     return load_helper(__file__, "_common")
 
 
-def main(out: Path, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
-    """Learn, probe with gratings, histogram the CVs, write .nc/.png/.svg."""
-    import matplotlib
+@dataclass(frozen=True)
+class Params:
+    """Settings of Fig 4 (dictionary sizes: ``factors`` times the pixels of a patch)."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    patch: int = 8  # patch side (pixels)
+    factors: tuple[int, ...] = (2, 5, 10)  # overcompleteness, increasing
+    batches: int = 1200  # learning batches per (penalty, size)
+    batch: int = 250  # patches per batch
+    segments: int = 3  # lambda recalibrations during learning (fit_at_sparsity)
+    target: float = 5.0  # active units per patch (matched sparsity)
+    pool: int = 100_000  # at most this many training patches (passed over again)
+    n_cal: int = 400  # calibration patches (lambda during learning)
+    n_eval: int = 800  # held-out patches (lambda of the grating codes)
+    orientations: int = 16  # gratings: orientations evenly spaced in [0, pi)
+    frequencies: tuple[float, ...] = (1 / 8, 3 / 16, 1 / 4, 3 / 8)  # cycles per pixel
+    phases: int = 8
+    cv_bins: int = 10  # CV histogram: bins on [0, 1]
+    peak: float = 2.0  # "peaked": some bin holds at least this x the uniform share
 
+    def __post_init__(self):
+        f = self.factors
+        if not f or any(b <= a for a, b in itertools.pairwise(f)) or f[0] <= 0:
+            raise ValueError(f"factors must be increasing positive sizes, got {f!r}")
+
+
+FULL = Params()
+QUICK = Params(patch=4, factors=(2, 3), batches=3, batch=40, segments=1, target=2.0,
+               n_cal=40, n_eval=60, orientations=8, frequencies=(1 / 4, 3 / 8), phases=4,
+               cv_bins=5)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ compute
+
+
+def learn(params: Params, penalty: str, n_units: int, train, cal, held, seed):
+    """One (penalty, size): a dictionary at matched sparsity and its step ``eta``, with
+    lambda calibrated on the held-out patches. Returns ``(D, lam, eta)``."""
+    eta = default_eta(penalty, n_units, params.patch**2)
+    run = fit_at_sparsity(
+        train, n_units, penalty=penalty, target_active=params.target,
+        n_batches=params.batches, batch_size=params.batch, calibration_patches=cal,
+        n_segments=params.segments, eta=eta, seed=np.random.default_rng(seed),
+    )  # fmt: skip
+    D = run["components"]
+    lam = calibrate_lambda(
+        held, D, penalty=penalty, target_active=params.target, eta=eta, lam_init=run["lam"]
+    ).lam
+    return D, lam, eta
+
+
+def circular_variances(D, penalty: str, lam: float, eta: float, stim, orientations):
+    """CV of every unit from the sparse codes of the gratings (NaN: never responds)."""
+
+    def encode(X):
+        return ista_encode(X, D, penalty=penalty, lam=lam, eta=eta)[0]
+
+    tuning = orientation_tuning(grating_responses(D, stim, encode=encode))
+    return circular_variance(tuning["tuning"], orientations)
+
+
+def metrics_dataset(params: Params, sizes, hist, median, responsive) -> xr.Dataset:
+    """The ``metrics`` group from the (penalty, size) CV histograms and medians."""
     C = _common()
-    cfg = QUICK if quick else FULL
-    patch = cfg["patch"]
-    sizes = np.array(cfg["factors"]) * patch * patch
+    bins = np.linspace(0, 1, params.cv_bins + 1)
+    return xr.Dataset(
+        {
+            "cv_histogram": (("penalty", "n_units", "cv_bin"), hist, {
+                "long_name": "fraction of responsive units per CV bin", "units": "1"}),
+            "median_cv": (("penalty", "n_units"), median, {
+                "long_name": "median circular variance of the responsive units", "units": "1"}),
+            "fraction_responsive": (("penalty", "n_units"), responsive, {
+                "long_name": "fraction of units responding to some grating", "units": "1"}),
+        },
+        coords={
+            "penalty": C.penalty_coord(PENALTIES),
+            "n_units": ("n_units", sizes, {"long_name": "units of the dictionary"}),
+            "cv_bin": ("cv_bin", 0.5 * (bins[1:] + bins[:-1]),
+                       {"long_name": "circular variance (bin centre)", "units": "1"}),
+        },
+    )  # fmt: skip
+
+
+def reference_dataset() -> xr.Dataset:
+    """The published findings (``reference`` group)."""
+    C = _common()
+    return xr.Dataset(
+        {
+            "cv_trend": ((), "peaked CV distributions, broader tuning (higher CV) with more units",
+                         {"source": f"{C.PAPER}, Fig 4",
+                          "long_name": "CV distributions of the learned units"}),
+            "macaque_v1_cv": ((), "roughly uniform over [0, 1]", {
+                "source": "Ringach, Shapley & Hawken 2002, J Neurosci 22:5639, as cited in Fig 4",
+                "long_name": "CV distribution in macaque V1"}),
+        }
+    )  # fmt: skip
+
+
+def claims_of(params: Params, metrics: xr.Dataset) -> list:
+    """Peaked distributions and broadening with size, for each penalty."""
+    C = _common()
+    src = f"{C.PAPER}, Fig 4"
+    sizes = metrics["n_units"].values
+    uniform = 1.0 / params.cv_bins
+    claims = []
+    for name in metrics["penalty"].values:
+        p = C.PENALTY_OF[str(name)]
+        top = metrics["cv_histogram"].sel(penalty=name).values.max(axis=1)
+        median = metrics["median_cv"].sel(penalty=name).values
+        claims.append(claim_check(
+            f"{p}: the CV distribution is peaked at every size ({', '.join(map(str, sizes))} "
+            "units): largest share of a CV bin, smallest over the sizes",
+            "peaked",
+            float(top.min()),
+            bool(np.all(top >= params.peak * uniform)),
+            tolerance=f"at every size a bin holds >= {params.peak:g}x the uniform share "
+                      f"({params.peak * uniform:.2f})",
+            source=src,
+        ))  # fmt: skip
+        claims.append(claim_check(
+            f"{p}: tuning broadens with more units: median CV by size "
+            f"({', '.join(map(str, sizes))} units)",
+            "rises with the number of units",
+            ", ".join(f"{v:.3f}" for v in median),
+            bool(np.all(np.isfinite(median)) and np.all(np.diff(median) > 0)),
+            tolerance="median CV strictly rising with the number of units",
+            source=src,
+        ))  # fmt: skip
+    return claims
+
+
+def run(params: Params, seed: int = 0) -> xr.DataTree:
+    """Learn, probe with gratings, histogram the circular variances."""
+    C = _common()
+    sizes = np.array(params.factors) * params.patch**2
     train, cal, held = C.patch_sets(
-        cfg["batches"] * cfg["batch"], cfg["n_cal"], cfg["n_eval"], patch, seed
-    )
+        params.batches * params.batch, params.n_cal, params.n_eval, params.patch, seed,
+        pool=params.pool,
+    )  # fmt: skip
     stim, coords = grating_stimuli(
-        patch, orientations=16, frequencies=[1 / 8, 3 / 16, 1 / 4, 3 / 8], phases=8
-    )
+        params.patch, orientations=params.orientations, frequencies=list(params.frequencies),
+        phases=params.phases,
+    )  # fmt: skip
+    bins = np.linspace(0, 1, params.cv_bins + 1)
     children = np.random.SeedSequence(seed).spawn(len(PENALTIES) * len(sizes))
-    hist = np.zeros((len(PENALTIES), len(sizes), len(BINS) - 1))
+    hist = np.zeros((len(PENALTIES), len(sizes), params.cv_bins))
     median = np.full((len(PENALTIES), len(sizes)), np.nan)
     responsive = np.zeros_like(median)
     for i, pen in enumerate(PENALTIES):
         for j, k in enumerate(sizes):
-            eta = default_eta(pen, int(k), patch * patch)
-            run = fit_at_sparsity(
-                train,
-                int(k),
-                penalty=pen,
-                target_active=cfg["target"],
-                n_batches=cfg["batches"],
-                batch_size=cfg["batch"],
-                calibration_patches=cal,
-                n_segments=cfg["segments"],
-                eta=eta,
-                seed=np.random.default_rng(children[i * len(sizes) + j]),
-            )
-            D = run["components"]
-            lam = calibrate_lambda(
-                held, D, penalty=pen, target_active=cfg["target"], eta=eta, lam_init=run["lam"]
-            ).lam
-
-            def encode(X, D=D, pen=pen, lam=lam, eta=eta):
-                return ista_encode(X, D, penalty=pen, lam=lam, eta=eta)[0]
-
-            tuning = orientation_tuning(grating_responses(D, stim, encode=encode))
-            cv = circular_variance(tuning["tuning"], coords["orientation"])
+            D, lam, eta = learn(params, pen, int(k), train, cal, held,
+                                children[i * len(sizes) + j])  # fmt: skip
+            cv = circular_variances(D, pen, lam, eta, stim, coords["orientation"])
             ok = np.isfinite(cv)
             responsive[i, j] = ok.mean()
             if ok.any():
-                hist[i, j] = np.histogram(cv[ok], bins=BINS)[0] / ok.sum()
+                hist[i, j] = np.histogram(cv[ok], bins=bins)[0] / ok.sum()
                 median[i, j] = np.median(cv[ok])
-            print(
-                f"{STUDY_ID}: {pen:5s} {k:4d} units: median CV {median[i, j]:.3f} over "
-                f"{ok.sum()} responsive units ({responsive[i, j]:.0%})"
-            )
+    metrics = metrics_dataset(params, sizes, hist, median, responsive)
+    return study_result(
+        params, seed, kind="coding.orientation_tuning", source=C.PAPER,
+        groups={"metrics": metrics, "reference": reference_dataset()},
+        claims=claims_of(params, metrics),
+    )  # fmt: skip
 
-    uniform = 1.0 / (len(BINS) - 1)
-    flags, texts = {}, {}
-    for i, p in enumerate(PENALTIES):
-        n = C.NAMES[p]
-        peaked = bool(np.all(hist[i].max(axis=1) >= PEAK * uniform))
-        trend = bool(np.all(np.isfinite(median[i])) and np.all(np.diff(median[i]) > 0))
-        flags[f"peaked_agrees_{n}"] = C.flag(
-            peaked,
-            f"{p}: largest CV-bin share by size {np.round(hist[i].max(axis=1), 2).tolist()}",
-            f"at every size a bin holds >= {PEAK:g}x the uniform share ({PEAK * uniform:.2f})",
-        )
-        flags[f"trend_agrees_{n}"] = C.flag(
-            trend,
-            f"{p}: median CV by size {np.round(median[i], 3).tolist()}",
-            "median CV strictly rising with the number of units",
-        )
-        texts[p] = (
-            f"{p}: median CV by size {np.round(median[i], 3).tolist()} "
-            f"{'rises' if trend else 'does NOT rise'} with units; distributions "
-            f"{'peaked' if peaked else 'NOT all peaked'} (a bin >= {PEAK:g}x uniform)"
-        )
-    agrees = bool(flags["peaked_agrees_cel0"][1] and flags["trend_agrees_cel0"][1])
-    metrics = xr.Dataset(
-        {
-            "cv_histogram": (
-                ("penalty", "n_units", "cv_bin"),
-                hist,
-                {"long_name": "fraction of responsive units per CV bin"},
-            ),
-            "median_cv": (("penalty", "n_units"), median),
-            "fraction_responsive": (("penalty", "n_units"), responsive),
-            **flags,
-            "agrees": C.flag(agrees, "peaked_agrees_cel0 and trend_agrees_cel0", "all CEL0 claims"),
-        },
-        coords={
-            "penalty": ("penalty", [C.NAMES[p] for p in PENALTIES]),
-            "n_units": ("n_units", sizes),
-            "cv_bin": ("cv_bin", 0.5 * (BINS[1:] + BINS[:-1])),
-        },
-    )
-    reference = xr.Dataset(
-        {
-            "cv_trend": (
-                (),
-                "peaked CV distributions, broader tuning (higher CV) with more units",
-                {"source": f"{C.PAPER}, Fig 4"},
-            ),
-            "macaque_v1_cv": (
-                (),
-                "roughly uniform over [0, 1]",
-                {"source": "Ringach, Shapley & Hawken 2002, J Neurosci 22:5639, as cited in Fig 4"},
-            ),
-        }
-    )
-    tree = new_result(
-        "coding.orientation_tuning",
-        params={
-            **cfg,
-            "penalties": list(PENALTIES),
-            "quick": quick,
-            "response": "sparse code of the grating, "
-            "max |r| over phases at the preferred frequency",
-            "scaled_down": "paper: 16x16 patches, 4000 batches",
-        },
-        seed=seed,
-        source=C.PAPER,
-        groups={"metrics": metrics, "reference": reference},
-        study=STUDY_ID,
-        extra_dims=["penalty", "n_units", "cv_bin"],
-    )
 
-    fig, axes = plt.subplots(1, len(PENALTIES), figsize=(10, 4), sharey=True)
-    centers = 0.5 * (BINS[1:] + BINS[:-1])
-    for i, pen in enumerate(PENALTIES):
-        ax = axes[i]
-        for j, k in enumerate(sizes):
-            ax.plot(centers, hist[i, j], "o-", label=f"{k} units ({cfg['factors'][j]}x)")
-        ax.axhline(1 / (len(BINS) - 1), color="0.5", ls="--", lw=1, label="uniform (≈ macaque V1)")
+# --------------------------------------------------------------------------------- plot
+
+
+def plot(result: xr.DataTree):
+    """The CV histograms per size, one panel per penalty, against the uniform share."""
+    import matplotlib.pyplot as plt
+
+    C = _common()
+    params = params_of(result)
+    m = result["metrics"].to_dataset()
+    names = m["penalty"].values
+    centers = m["cv_bin"].values
+    fig, axes = plt.subplots(1, len(names), figsize=(10, 4), sharey=True, squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for j, k in enumerate(m["n_units"].values):
+            ax.plot(centers, m["cv_histogram"].sel(penalty=name).values[j], "o-",
+                    label=f"{k} units ({params.factors[j]}x)")  # fmt: skip
+        ax.axhline(1 / params.cv_bins, color="0.5", ls="--", lw=1, label="uniform (≈ macaque V1)")
         ax.set_xlabel("circular variance")
-        ax.set_title(C.LABELS[pen])
+        ax.set_title(C.LABELS[C.PENALTY_OF[str(name)]])
         ax.legend(frameon=False, fontsize=8)
-    axes[0].set_ylabel("fraction of responsive units")
+    axes[0, 0].set_ylabel("fraction of responsive units")
+    median = m["median_cv"].sel(penalty="cel0").values
+    top = m["cv_histogram"].sel(penalty="cel0").values.max(axis=1)
+    rises = bool(np.all(np.isfinite(median)) and np.all(np.diff(median) > 0))
+    peaked = bool(np.all(top >= params.peak / params.cv_bins))
     fig.suptitle(
         f"Rentzeperis et al. 2023, Fig 4: orientation tuning of the learned units "
-        f"({cfg['batches']} batches, {cfg['target']:g} active units/patch)\n{texts['cel0']}",
+        f"({params.batches} batches, {params.target:g} active units/patch)\n"
+        f"cel0: median CV by size {np.round(median, 3).tolist()} "
+        f"{'rises' if rises else 'does NOT rise'} with units; distributions "
+        f"{'peaked' if peaked else 'NOT all peaked'} (a bin >= {params.peak:g}x uniform)",
         fontsize=9,
     )
     fig.tight_layout()
-    save_study(tree, fig, out, STUDY_ID)
-    for t in texts.values():
-        print(f"{STUDY_ID}: {t}")
-    for name in flags:
-        print(f"{STUDY_ID}: {name} = {flags[name][1]}")
-    print(f"{STUDY_ID}: overall {'agrees' if agrees else 'DOES NOT agree'} with the paper")
-    return tree
+    return fig
+
+
+def main(out, *, quick: bool = False, seed: int = 0) -> xr.DataTree:
+    """Learn, probe with gratings, histogram the CVs, write .nc/.png/.svg."""
+    return study_main(__name__, out, quick=quick, seed=seed)

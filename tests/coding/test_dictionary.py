@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurosparse.coding import _dictionary_kernels as DK
+from neurosparse import NotFittedError
 from neurosparse.coding import _kernels as K
 from neurosparse.coding.calibrate import calibrate_lambda
 from neurosparse.coding.dictionary import (
@@ -15,6 +15,7 @@ from neurosparse.coding.dictionary import (
     ista_encode,
 )
 from neurosparse.coding.images import natural_patches
+from neurosparse.coding.prox import _penalty_record
 from neurosparse.testing import check_bad_input, check_deterministic, check_result_roundtrip
 
 PENALTY_ARGS = [("l1", 0.3, None), ("l0", 0.005, None), ("l1/2", 0.05, None),
@@ -36,18 +37,19 @@ def test_kernel_parity_with_py_func_and_parallel(patches, penalty, lam, q):
     D = _random_dictionary(48, 64)
     X = patches[:40]
     code = {"l1": K.L1, "l0": K.L0, "l1/2": K.HALF, "lq": K.LQ, "cel0": K.CEL0}[penalty]
-    args = (np.ascontiguousarray(X @ D.T), D @ D.T, np.zeros((40, 48)), 0.1, lam, code,
-            q or 0.0, np.ones(48), False, 300, 0.01)  # fmt: skip
-    R, n = DK.ista_gram_batch(*args)
-    R_py, n_py = DK.ista_gram_batch.py_func(*args)
-    R_par, n_par = DK.ista_gram_batch_parallel(*args)
-    assert n == n_py == n_par
+    pen = _penalty_record(code, q or 0.0, lam, np.ones(48), False, step=0.1)
+    args = (np.ascontiguousarray(X @ D.T), D @ D.T, np.zeros((40, 48)), 0.1, pen,
+            K.Stop(300, 0.01, 0.01))  # fmt: skip
+    R, n, ok = K.ista_batch(*args, 1)
+    R_py, n_py, ok_py = K.ista_batch.py_func(*args, 1)
+    R_par, n_par, ok_par = K.ista_batch_par(*args, 3)
+    assert n == n_py == n_par and ok == ok_py == ok_par
     np.testing.assert_allclose(R, R_py, rtol=1e-12, atol=1e-14)
     assert np.array_equal(R, R_par)
     # the zero-region shortcut never changes a value: same as prox_scalar everywhere
+    t = K.zero_threshold(0.1, lam, code, q or 0.0, 1.0)
     for y in np.linspace(-1, 1, 2001):
-        t = DK.zero_threshold(0.1, lam, code, q or 0.0, 1.0)
-        if abs(y) <= (1 - 1e-12) * t:
+        if abs(y) <= t:
             assert K.prox_scalar(y, 0.1, lam, code, q or 0.0, 1.0, False) == 0.0
 
 
@@ -137,7 +139,7 @@ def test_learner_bad_inputs(patches):
     check_bad_input(fit, names="q", penalty="lq", lam=0.1)
     check_bad_input(fit, names="dictionary_init", n_atoms=4, dictionary_init=np.ones((3, 64)))
     check_bad_input(DictionaryLearner(4).fit, names="patches", patches=np.ones(5))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         DictionaryLearner(4).transform(patches[:2])
     check_bad_input(ista_encode, names="lam", X=patches[:2], dictionary=np.eye(64), lam=-1.0)
 
@@ -197,3 +199,20 @@ def test_default_eta_keeps_cel0_ista_stable():
     learner = DictionaryLearner(n_atoms=40, penalty="cel0", lam=0.1, n_batches=1, batch_size=20)
     learner.fit(natural_patches(20, patch_size=4, seed=0))
     assert learner.to_result().attrs["kind"] == "coding.dictionary"
+
+
+@pytest.mark.parametrize(("penalty", "q"), [("l0", None), ("lq", 0.3)])
+def test_learning_from_all_zero_codes_is_reported(penalty, q):
+    # was silent: mean_active [0, 0], one ISTA iteration per batch
+    X = np.random.default_rng(0).standard_normal((200, 16))
+    with pytest.warns(RuntimeWarning, match=r"all zero in [12] of 2 batches.*eta=0\.01.*lam=0\.3"):
+        model = DictionaryLearner(
+            24, penalty=penalty, q=q, lam=0.3, batch_size=50, n_batches=2, seed=0
+        ).fit(X)
+    assert (model.history_["mean_active"] == 0).sum() >= 1
+
+
+def test_a_diverging_ista_step_is_blamed_on_eta():
+    X = np.random.default_rng(0).standard_normal((100, 16))
+    with pytest.raises(FloatingPointError, match=r"ISTA step eta=10\.0"):
+        DictionaryLearner(8, eta=10.0, batch_size=50, n_batches=2, seed=0).fit(X)

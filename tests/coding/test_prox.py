@@ -7,7 +7,7 @@ import pytest
 
 from neurosparse.coding import _kernels as K
 from neurosparse.coding.encode import sparse_encode
-from neurosparse.coding.prox import PENALTIES, branch_table, penalty_value, prox
+from neurosparse.coding.prox import PENALTIES, _penalty_record, branch_table, penalty_value, prox
 
 GRID = np.linspace(-6.0, 6.0, 120_001)  # spacing 1e-4
 Y_VALUES = np.concatenate([np.linspace(-5.0, 5.0, 41), [0.0, 1e-3, -0.37, 1.4142, 2.2]])
@@ -197,15 +197,16 @@ def test_array_kernels_parity():
     norms = rng.uniform(0.5, 1.5, size=7)
     for code, q in [(K.L1, 0.0), (K.LQ, 0.4), (K.CEL0, 0.0)]:
         fast, slow, par = np.empty_like(Y), np.empty_like(Y), np.empty_like(Y)
-        K.prox_rows(Y, eta, 0.7, code, q, norms, False, fast, 0, 5)
-        K.prox_rows.py_func(Y, eta, 0.7, code, q, norms, False, slow, 0, 5)
-        K.prox_rows_par(Y, eta, 0.7, code, q, norms, False, par, 2)
+        pen = _penalty_record(code, q, 0.7, norms)
+        K.prox_rows(Y, eta, pen, fast, 1)
+        K.prox_rows.py_func(Y, eta, pen, slow, 1)
+        K.prox_rows_par(Y, eta, pen, par, 2)
         np.testing.assert_allclose(fast, slow, rtol=1e-13, atol=1e-15)
         np.testing.assert_array_equal(fast, par)
         pens = [np.empty(5) for _ in range(3)]
-        K.penalty_rows(Y, 0.7, code, q, norms, pens[0], 0, 5)
-        K.penalty_rows.py_func(Y, 0.7, code, q, norms, pens[1], 0, 5)
-        K.penalty_rows_par(Y, 0.7, code, q, norms, pens[2], 3)
+        K.penalty_rows(Y, pen, pens[0], 1)
+        K.penalty_rows.py_func(Y, pen, pens[1], 1)
+        K.penalty_rows_par(Y, pen, pens[2], 3)
         np.testing.assert_allclose(pens[0], pens[1], rtol=1e-13)
         np.testing.assert_array_equal(pens[0], pens[2])
 

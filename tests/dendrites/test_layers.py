@@ -205,7 +205,7 @@ def test_bad_kw_percent_on(p):
         DendriticMLP(3, 2, [4], num_segments=1, dim_context=4, kw_percent_on=p)
     with pytest.raises(ValueError, match="kw_percent_on"):
         MLP(3, 2, [4], kw_percent_on=p)
-    with pytest.raises(ValueError, match="kw_percent_on"):
+    with pytest.raises(ValueError, match="percent_on"):
         KWinners(p)
 
 
@@ -352,8 +352,9 @@ def test_to_result_round_trip(tmp_path, dendrites):
         net = DendriticMLP(12, 3, [8], num_segments=2, dim_context=5, **kw)
     else:
         net = MLP(12, 3, [8], **kw)
-    tree = validate(net.to_result(seed=0))
+    tree = validate(net.to_result())
     assert tree.attrs["kind"] == ("dendrites.dendritic_mlp" if dendrites else "dendrites.mlp")
+    assert tree.attrs["seed"] == 0  # recorded when the network was built
     mask = mask_from_connectivity(tree["connectivity/layer_0"])
     first = net.hidden[0].linear if dendrites else net.hidden[0]
     np.testing.assert_array_equal(mask, first.mask.numpy())

@@ -57,10 +57,9 @@ def test_kernel_parity_with_py_func():
         assert _kernels.sequential_tail_hits(*args) == _kernels.sequential_tail_hits.py_func(*args)
         assert _kernels.explicit_tail_hits(*args) == _kernels.explicit_tail_hits.py_func(*args)
     sizes, seeds = np.array([100, 50], dtype=np.int64), np.array([1, 2], dtype=np.int64)
-    np.testing.assert_array_equal(
-        _kernels.sequential_tail_hits_chunks(300, 128, 24, 12, sizes, seeds),
-        _kernels.sequential_tail_hits_chunks.py_func(300, 128, 24, 12, sizes, seeds),
-    )
+    want = _kernels.sequential_tail_hits_chunks.py_func(300, 128, 24, 12, sizes, seeds)
+    for kernel in (_kernels.sequential_tail_hits_chunks, _kernels.sequential_tail_hits_chunks_par):
+        np.testing.assert_array_equal(kernel(300, 128, 24, 12, sizes, seeds), want)
 
 
 def test_binomial_intervals():

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from neurosparse import NotFittedError
 from neurosparse.dendrites import (
     DendriticNeuron,
     add_noise,
@@ -80,5 +81,8 @@ def test_bad_input(patterns):
         DendriticNeuron(n_synapses=41, theta=10).fit(patterns, n=N)
     with pytest.raises(ValueError, match="patterns_per_segment"):
         DendriticNeuron(patterns_per_segment=0).fit(patterns, n=N)
-    with pytest.raises(RuntimeError, match="fit"):
+    with pytest.raises(NotFittedError, match="fit"):
         DendriticNeuron().predict(patterns)
+    with pytest.raises(TypeError, match="theta"):  # the integer policy: no floats
+        DendriticNeuron(theta=4.0).fit(patterns, n=N)
+    DendriticNeuron(n_synapses=np.int64(20), theta=np.int32(10)).fit(patterns, n=N)

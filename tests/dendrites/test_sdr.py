@@ -51,9 +51,9 @@ def test_overlap_kernel_parity():
     np.testing.assert_array_equal(cp, cp2)
     np.testing.assert_array_equal(rows, rows2)
     out1, out2, out3 = (np.zeros((8, 8), dtype=np.int32) for _ in range(3))
-    _kernels.overlap_all_pairs(xp, x.ravel(), cp, rows, out1)
-    _kernels.overlap_all_pairs_serial.py_func(xp, x.ravel(), cp, rows, out2)
-    _kernels.overlap_all_pairs_serial(xp, x.ravel(), cp, rows, out3)
+    _kernels.overlap_all_pairs_par(xp, x.ravel(), cp, rows, out1)
+    _kernels.overlap_all_pairs.py_func(xp, x.ravel(), cp, rows, out2)
+    _kernels.overlap_all_pairs(xp, x.ravel(), cp, rows, out3)
     np.testing.assert_array_equal(out1, out2)
     np.testing.assert_array_equal(out1, out3)
     r1 = _kernels.random_sdr_rows(50, 7, 5, 9)
@@ -108,3 +108,58 @@ def test_bad_input():
         S.overlap(np.array([[0.5, 1.0]]))
     with pytest.raises(ValueError, match="n is required"):
         S.to_dense(np.array([1, 2]))
+
+
+# --- the view rule: dense views are bool, index views are sets of cells ------------
+
+activation_frequency, intersection, overlap = S.activation_frequency, S.intersection, S.overlap
+sparsity, to_dense, union = S.sparsity, S.to_dense, S.union
+
+
+def test_dense_01_integers_are_not_read_as_indices():
+    A = np.random.default_rng(0).random((3, 50)) < 0.2
+    for as_int in (A.astype(int), A.astype(np.uint8)):
+        with pytest.raises(ValueError, match=r"repeats an index.*astype\(bool\)"):
+            overlap(as_int)
+        with pytest.raises(ValueError, match="repeats an index"):
+            sparsity(as_int[0], n=50)
+    np.testing.assert_array_equal(np.diag(overlap(A)), A.sum(1))
+
+
+def test_duplicate_indices_are_refused():
+    with pytest.raises(ValueError, match="row 0 repeats an index"):
+        overlap([1, 1, 2], [1, 2])
+    x = np.array([3, 7, 9])
+    with pytest.raises(ValueError, match="repeats an index"):
+        overlap(np.r_[x, x], x)
+
+
+def test_unsorted_index_rows_are_read_as_sets():
+    assert overlap(np.array([9, 3, 7]), np.array([3, 7, 8])) == 2
+    np.testing.assert_array_equal(to_dense(np.array([4, 1]), 6), to_dense(np.array([1, 4]), 6))
+
+
+def test_dense_sdrs_of_different_sizes_are_refused():
+    rng = np.random.default_rng(1)
+    with pytest.raises(ValueError, match="x has 60 cells and y 50"):
+        overlap(rng.random((2, 60)) < 0.3, rng.random((2, 50)) < 0.3)
+
+
+def test_sparsity_of_indices_needs_n():
+    with pytest.raises(ValueError, match="n is required"):
+        sparsity([1, 2, 3])
+    assert sparsity(np.array([1, 2, 3]), n=100) == pytest.approx(0.03)
+    with pytest.raises(ValueError, match="n is required"):
+        activation_frequency(np.array([[1, 2], [2, 3]]))
+
+
+def test_union_and_intersection_of_a_batch_combine_its_rows():
+    B = np.array([[0, 3], [3, 5], [3, 6]])
+    np.testing.assert_array_equal(union(B, n=8), [0, 3, 5, 6])
+    np.testing.assert_array_equal(intersection(B, n=8), [3])
+    dense = to_dense(B, 8)
+    np.testing.assert_array_equal(union(dense), dense.any(0))
+    with pytest.raises(ValueError, match="n is required"):
+        union(B)
+    with pytest.raises(ValueError, match="one batch"):
+        union(np.array([1, 2]), n=4)

@@ -186,8 +186,20 @@ def test_optimal_threshold_trades_errors():
     ],
 )
 def test_false_match_bad_input(kwargs, name):
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises((ValueError, TypeError), match=name):
         th.false_match_probability(**kwargs)
+
+
+@pytest.mark.parametrize("name", ["n", "a", "s", "theta"])
+def test_integral_floats_refused_like_everywhere_else(name):
+    # the package's integer policy: theory accepted 12.0 where the Monte Carlo and the
+    # neuron refused it; now every entry refuses floats and accepts numpy integers
+    args = {"n": 500, "a": 128, "s": 24, "theta": 12}
+    with pytest.raises(TypeError, match=rf"^{name} must be integer"):
+        th.false_match_probability(**{**args, name: float(args[name])})
+    assert th.false_match_probability(**{**args, name: np.int64(args[name])}) == pytest.approx(
+        th.false_match_probability(**args)
+    )
 
 
 def test_other_bad_input():
