@@ -1,0 +1,147 @@
+"""The PyTorch bridge: connectivity from any result into torch models, and back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from neurosparse.results import connectivity_from_mask, new_result
+from neurosparse.testing import require
+
+torch = require("torch", "torch")
+
+from neurosparse.bridges import apply_masks, from_torch, projections, to_torch  # noqa: E402
+from neurosparse.nn import KWinners, MaskedLinear  # noqa: E402
+
+
+def _chain_result(sizes=(12, 9, 4), density=0.4, seed=0, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    names = ["input", "hidden", "output"]
+    groups = {}
+    for i in range(len(sizes) - 1):
+        mask = rng.random((sizes[i + 1], sizes[i])) < density
+        weight = rng.standard_normal(mask.shape).astype(dtype)
+        node = connectivity_from_mask(
+            mask, weight=weight, pre_layer=names[i], post_layer=names[i + 1]
+        )
+        node["bias"] = ("neuron", rng.standard_normal(sizes[i + 1]).astype(dtype),
+                        {"long_name": "bias"})  # fmt: skip
+        groups[f"connectivity/layer_{i}"] = node
+    # stored out of order on purpose: the bridge orders them by layer names
+    groups = dict(reversed(list(groups.items())))
+    return new_result("test.chain", source="test", groups=groups)
+
+
+def _numpy_forward(result, x):
+    h = x
+    chain = projections(result)
+    for i, p in enumerate(chain):
+        h = h @ p.dense_weight().T + p.bias
+        if i < len(chain) - 1:
+            h = np.maximum(h, 0)
+    return h
+
+
+def test_projections_are_ordered_feed_forward():
+    chain = projections(_chain_result())
+    assert [p.name for p in chain] == ["layer_0", "layer_1"]
+    assert chain[0].n_post == chain[1].n_pre
+
+
+@pytest.mark.parametrize("mode", ["mask", "prune", "csr", "dense"])
+def test_every_mode_computes_the_numpy_masked_product(mode):
+    result = _chain_result(dtype=np.float64)
+    model = to_torch(result, mode=mode, dtype=torch.float64)
+    x = np.random.default_rng(1).standard_normal((5, 12))
+    with torch.no_grad():
+        y = model(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(y, _numpy_forward(result, x), rtol=1e-12, atol=1e-12)
+
+
+def test_round_trip_result_torch_result_is_bit_exact():
+    for dtype, tdtype in ((np.float32, torch.float32), (np.float64, torch.float64)):
+        result = _chain_result(dtype=dtype)
+        for mode in ("mask", "prune", "csr"):
+            back = from_torch(to_torch(result, mode=mode, dtype=tdtype))
+            for name in ("layer_0", "layer_1"):
+                a = result[f"connectivity/{name}"].to_dataset()
+                b = back[f"connectivity/{name}"].to_dataset()
+                order_a = np.lexsort((a["pre"].values, a["post"].values))
+                order_b = np.lexsort((b["pre"].values, b["post"].values))
+                for var in ("pre", "post", "weight"):
+                    np.testing.assert_array_equal(a[var].values[order_a], b[var].values[order_b])
+                    assert a[var].dtype == b[var].dtype
+                np.testing.assert_array_equal(a["bias"].values, b["bias"].values)
+                assert b.sizes["synapse"] == int(projections(result, [name])[0].mask().sum())
+
+
+def test_a_learned_zero_weight_stays_a_synapse():
+    result = _chain_result()
+    p = projections(result)[0]
+    node = result["connectivity/layer_0"].to_dataset()
+    weight = node["weight"].values.copy()
+    weight[0] = 0.0
+    node["weight"] = ("synapse", weight, {"long_name": "w"})
+    result["connectivity/layer_0"] = xr.DataTree(dataset=node)
+    back = from_torch(to_torch(result))
+    assert back["connectivity/layer_0"].sizes["synapse"] == p.n_synapses
+
+
+def test_trained_network_exports_and_reloads(tmp_path):
+    require("torch", "torch")
+    from neurosparse.dendrites.layers import MLP
+
+    net = MLP(10, 3, [16], weight_sparsity=0.5, kw_percent_on=0.25, seed=0)
+    tree = net.to_result()
+    model = to_torch(tree, activation=lambda: KWinners(0.25))
+    x = torch.randn(4, 10)
+    torch.testing.assert_close(model(x), net(x), rtol=0, atol=0)
+    model[0].weight.data.mul_(2.0)  # "train" it
+    back = from_torch(model)
+    assert back["connectivity/layer_0"].sizes["synapse"] == int(net.hidden[0].mask.sum())
+
+
+def test_apply_masks_on_a_user_model():
+    result = _chain_result()
+    model = torch.nn.Sequential(torch.nn.Linear(12, 9), torch.nn.ReLU(), torch.nn.Linear(9, 4))
+    apply_masks(model, result, {"layer_0": "0", "layer_1": "2"})
+    assert isinstance(model[0], MaskedLinear)
+    x = np.random.default_rng(2).standard_normal((3, 12)).astype(np.float32)
+    with torch.no_grad():
+        y = model(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(y, _numpy_forward(result, x), rtol=1e-5, atol=1e-5)
+    pruned = torch.nn.Sequential(torch.nn.Linear(12, 9))
+    apply_masks(pruned, result, {"layer_0": "0"}, mode="prune")
+    assert hasattr(pruned[0], "weight_orig") and hasattr(pruned[0], "weight_mask")
+    assert torch.all(pruned[0].weight[~pruned[0].weight_mask.bool()] == 0)
+
+
+def test_bad_input_is_named():
+    result = _chain_result()
+    empty = new_result("test.empty", source="x")
+    with pytest.raises(ValueError, match="has no connectivity"):
+        to_torch(empty)
+    with pytest.raises(ValueError, match="no projection 'nope'.*layer_0"):
+        to_torch(result, names=["nope"])
+    with pytest.raises(ValueError, match="do not follow each other"):
+        to_torch(result, names=["layer_1", "layer_0"])
+    with pytest.raises(ValueError, match="mode must be one of"):
+        to_torch(result, mode="coo")
+    model = torch.nn.Sequential(torch.nn.Linear(12, 8))
+    with pytest.raises(ValueError, match=r"\(out, in\) = \(8, 12\).*\(9, 12\)"):
+        apply_masks(model, result, {"layer_0": "0"})
+    with pytest.raises(ValueError, match="no layer 'fc1'.*its linear layers are 0"):
+        apply_masks(model, result, {"layer_0": "fc1"})
+    with pytest.raises(ValueError, match="no linear layer"):
+        from_torch(torch.nn.Sequential(torch.nn.ReLU()))
+
+
+@pytest.mark.gpu
+def test_cuda_model_equals_cpu():
+    result = _chain_result()
+    cpu = to_torch(result)
+    gpu = to_torch(result, device="cuda")
+    x = torch.randn(6, 12)
+    torch.testing.assert_close(gpu(x.cuda()).cpu(), cpu(x), rtol=1e-5, atol=1e-5)
+    assert all(b.is_cuda for b in gpu.buffers())
