@@ -11,9 +11,10 @@ Shared pieces: :mod:`neurosparse.results` (the result format, with claims),
 registry behind ``neurosparse reproduce``) and :mod:`neurosparse.testing` (conformance
 checks). How the pieces fit, and how to add one: ``docs/ARCHITECTURE.md``.
 
-Numba compile-cache policy: serial kernels use ``cache=True``; ``parallel=True`` kernels
-are never cached (a cached parallel kernel can crash when the thread count changes), nor
-are kernels that take functions as arguments.
+Numba compile-cache policy: every kernel is cached on disk (``cache=True``), its
+``parallel=True`` twin too, under its own name (:func:`neurosparse._jit.parallel_twin`),
+so that a new process loads them instead of compiling; kernels that take functions as
+arguments are not cached.
 """
 
 from __future__ import annotations

@@ -125,8 +125,13 @@ def check_array(
     dtype: Any = np.float64,
     finite: bool = True,
     copy: bool = False,
+    empty_ok: bool = False,
 ) -> np.ndarray:
-    """Convert ``value`` to an array and check its dimensionality and finiteness."""
+    """Convert ``value`` to an array and check its dimensionality and finiteness.
+
+    Empty input (an axis of length 0) is refused unless ``empty_ok``: one rule for every
+    entry, as in scikit-learn, rather than NaN statistics or a reshape error further on.
+    """
     try:
         arr = np.array(value, dtype=dtype, copy=copy or None)
     except (TypeError, ValueError) as exc:
@@ -138,6 +143,8 @@ def check_array(
                 f"{name} must have {' or '.join(map(str, allowed))} dimension(s), "
                 f"got shape {arr.shape}"
             )
+    if not empty_ok and arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}): give at least one value")
     if finite and arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")

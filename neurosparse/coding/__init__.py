@@ -9,7 +9,7 @@
 - V1 analysis: grating responses, orientation tuning, circular variance, Gabor fits.
 
 Heavy loops live in ``_kernels.py`` (pure Numba functions; "Numba kernels" in ARCHITECTURE.md):
-serial kernels are cached, ``parallel=True`` kernels are not.
+serial kernels and their ``parallel=True`` twins are cached on disk.
 """
 
 from neurosparse.coding.calibrate import Calibration, calibrate_lambda, fit_at_sparsity

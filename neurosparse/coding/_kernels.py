@@ -38,9 +38,9 @@ One convention for the whole package (``docs/ARCHITECTURE.md``, "Numba kernels")
 kernel over rows is one pure function whose outer loop is ``for b in prange(n_blocks)``
 over blocks of rows (:func:`_block`; scratch allocated per block). It is compiled
 serially with ``cache=True`` (``prange`` is then ``range``; call it with
-``n_blocks=1``) and, for its parallel version ``<name>_par``, compiled once more from
-its ``py_func`` with ``parallel=True`` (never cached: a cached parallel kernel can crash
-when the thread count changes). Both give the same bits: every row is computed by the
+``n_blocks=1``) and, for its parallel version ``<name>_par``, compiled once more with
+``parallel=True`` (:func:`neurosparse._jit.parallel_twin`, cached under its own name).
+Both give the same bits: every row is computed by the
 same operations whatever the blocks. Callers use the serial kernel for small arrays,
 where starting the thread pool costs more than the work
 (:func:`neurosparse.coding.prox._run_rows`).
@@ -57,6 +57,8 @@ from llvmlite import ir
 from numba import prange
 from numba.core import types
 from numba.extending import intrinsic
+
+from neurosparse._jit import parallel_twin
 
 L1 = 0
 L0 = 1
@@ -470,8 +472,8 @@ def penalty_rows(R: np.ndarray, pen: Penalty, out: np.ndarray, n_blocks: int) ->
             out[i] = s
 
 
-prox_rows_par = numba.njit(parallel=True)(prox_rows.py_func)
-penalty_rows_par = numba.njit(parallel=True)(penalty_rows.py_func)
+prox_rows_par = parallel_twin(prox_rows)
+penalty_rows_par = parallel_twin(penalty_rows)
 
 
 @numba.njit(cache=True)
@@ -929,13 +931,13 @@ def lca_rows(
 
 
 # The parallel versions: the same functions compiled with parallel=True (not cached).
-forward_backward_rows_par = numba.njit(parallel=True)(forward_backward_rows.py_func)
-forward_backward_sparse_rows_par = numba.njit(parallel=True)(forward_backward_sparse_rows.py_func)
-forward_backward_dense_par = numba.njit(parallel=True)(forward_backward_dense.py_func)
-sparse_product_rows_par = numba.njit(parallel=True)(sparse_product_rows.py_func)
-ista_sparse_rows_par = numba.njit(parallel=True)(ista_sparse_rows.py_func)
-ista_batch_par = numba.njit(parallel=True)(ista_batch.py_func)
-lca_rows_par = numba.njit(parallel=True)(lca_rows.py_func)
+forward_backward_rows_par = parallel_twin(forward_backward_rows)
+forward_backward_sparse_rows_par = parallel_twin(forward_backward_sparse_rows)
+forward_backward_dense_par = parallel_twin(forward_backward_dense)
+sparse_product_rows_par = parallel_twin(sparse_product_rows)
+ista_sparse_rows_par = parallel_twin(ista_sparse_rows)
+ista_batch_par = parallel_twin(ista_batch)
+lca_rows_par = parallel_twin(lca_rows)
 
 
 @numba.njit(cache=True)
@@ -1158,4 +1160,4 @@ def cd_rows(
             converged[i] = ok
 
 
-cd_rows_par = numba.njit(parallel=True)(cd_rows.py_func)
+cd_rows_par = parallel_twin(cd_rows)

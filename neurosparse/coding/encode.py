@@ -152,8 +152,12 @@ _PARALLEL_MIN_WORK = 1 << 21
 #: after the product); see ``benchmarks/coding_iteration_cost.py``.
 _FUSED_MIN_FLOPS = 1 << 22
 
-#: Rows per block of the fused product and pass (at most: at least 4 blocks per thread).
+#: Rows per block of the fused product and pass: at most :data:`_FUSED_BLOCK`, and at
+#: least :data:`_FUSED_MIN_BLOCKS` blocks when the rows allow (4 per thread for 16
+#: threads). Set by the row count alone, never by the thread count: BLAS's result for a
+#: row can depend on the row count of the block it is computed in.
 _FUSED_BLOCK = 256
+_FUSED_MIN_BLOCKS = 64
 
 _BLAS_CONTROL = None
 
@@ -198,8 +202,12 @@ class EncodeInfo(NamedTuple):
 # --------------------------------------------------------------------------- helpers
 
 
-def _lipschitz(dictionary: np.ndarray, gram: np.ndarray | None = None) -> float:
-    """``L = ||D||_2^2``, the largest eigenvalue of ``D D^T`` (or of ``D^T D``)."""
+def _lipschitz(dictionary: np.ndarray | None, gram: np.ndarray | None = None) -> float:
+    """``L = ||D||_2^2``, the largest eigenvalue of ``D D^T`` (or of ``D^T D``); from
+    ``gram`` alone when there is no dictionary (Gram-form input)."""
+    if dictionary is None:
+        top = gram.shape[0] - 1
+        return float(scipy.linalg.eigvalsh(gram, subset_by_index=[top, top])[0])
     n_atoms, n_features = dictionary.shape
     m = gram if gram is not None and n_atoms <= n_features else None
     if m is None:
@@ -496,8 +504,8 @@ class _ISTA(_IterativeSolver):
                 work, self.Y, self.pb.gram, *args, min_work=_PARALLEL_MIN_WORK,
             )  # fmt: skip
         elif self.fused:
-            n, threads = st.shape[0], numba.get_num_threads()
-            block = max(8, min(_FUSED_BLOCK, -(-n // (4 * threads))))
+            n = st.shape[0]
+            block = max(8, min(_FUSED_BLOCK, -(-n // _FUSED_MIN_BLOCKS)))
             D, Dt = self.pb.factors()
             with _one_blas_thread():
                 K.forward_backward_dense_par(
@@ -704,10 +712,16 @@ def _run(
             C = np.ascontiguousarray(cov[lo:hi])
             x2 = None
         Rb = np.zeros((hi - lo, k)) if R0 is None else np.array(R0[lo:hi], dtype=np.float64)
-        R, it, ok, hist = _solve_block(
-            C, gram, D, x2, Rb, solver=solver, step=step, lam=lam, code=code, q=q,
-            norms=norms_k, positive=positive, max_iter=max_iter, tol=tol, offset=offset,
-            track=return_info, batch=batch,
+        # a diverging solve overflows on the way; it is reported just below, as such
+        with np.errstate(over="ignore", invalid="ignore"):
+            R, it, ok, hist = _solve_block(
+                C, gram, D, x2, Rb, solver=solver, step=step, lam=lam, code=code, q=q,
+                norms=norms_k, positive=positive, max_iter=max_iter, tol=tol,
+                offset=offset, track=return_info, batch=batch,
+            )  # fmt: skip
+        _check_not_diverged(
+            R, Rb, C, gram, code=code, q=q, lam=lam, norms=norms_k, positive=positive,
+            solver=solver, step=step, lipschitz=lipschitz, D=D, first=lo,
         )  # fmt: skip
         codes[lo:hi], n_iter[lo:hi], converged[lo:hi] = R, it, ok
         if return_info:
@@ -727,6 +741,54 @@ def _run(
         step=float("nan") if step is None else float(step),
     )
     return codes, info
+
+
+def _check_not_diverged(
+    R, R0, C, gram, *, code, q, lam, norms, positive, solver, step, lipschitz, D, first,
+):  # fmt: skip
+    """Raise ``FloatingPointError`` when a solve diverged, instead of returning its codes.
+
+    A sample diverged when its codes are not finite, or when its objective ended above
+    twice its value at the zero codes (or at the initial codes, if higher). Every
+    solver here decreases the objective from its start when its step is stable (ISTA, CD
+    monotonically; FISTA and the LCA up to a small overshoot), so a code that doubled
+    the objective is a step too long, never a slow convergence. The objective is taken
+    relative to its value at zero, ``F(r) - F(0) = 1/2 r G r^T - r c^T + Psi(r)``, which
+    needs no ``||x||^2`` (``encode_batch`` works from ``c = x D^T`` alone); ``F(0) =
+    1/2 ||x||^2`` is bounded below by ``1/2 ||c||^2 / L`` (``||c|| <= ||D|| ||x||``).
+    """
+    finite = np.isfinite(R).all(axis=1)
+    if finite.all():  # (huge finite codes may still overflow the objective: inf is caught)
+        pb = _Problem(C, gram)
+        pen = _penalty_record(code, q, lam, norms, positive)
+        zero = np.zeros(R.shape[0])
+        with np.errstate(over="ignore", invalid="ignore"):
+            delta = pb.objective(R, pb.product(R, np.empty_like(R)), C, zero, pen)
+        L = lipschitz if lipschitz is not None else _lipschitz(D, gram)
+        ref = 0.5 * np.einsum("ij,ij->i", C, C) / L  # <= F(0)
+        if np.any(R0 != 0):
+            ref = ref + np.maximum(
+                0.0, pb.objective(R0, pb.product(R0, np.empty_like(R0)), C, zero, pen)
+            )
+        bad = ~np.isfinite(delta) | (delta > ref)
+    else:
+        bad = ~finite
+    if not bad.any():
+        return
+    L = lipschitz if lipschitz is not None else _lipschitz(D, gram)
+    sample = first + int(np.flatnonzero(bad)[0])
+    hint = (
+        "the coordinate descent step is exact; check the dictionary and lam"
+        if solver == "cd"
+        else f"step={step!r} is too long: ISTA and FISTA converge for step <= 1/L = {1.0 / L:.4g}"
+        + (" (the LCA for step <= min_i ||d_i||^2 / L)" if solver == "lca" else "")
+        + "; leave step=None to use that bound"
+    )
+    raise FloatingPointError(
+        f"sparse_encode({solver!r}) diverged on {int(bad.sum())} of {R.shape[0]} samples "
+        f"(first: sample {sample}; codes not finite or the objective above twice its value "
+        f"at zero): {hint}"
+    )
 
 
 def _pad(h: np.ndarray, m: int) -> np.ndarray:
@@ -866,6 +928,8 @@ def encode_batch(
             f"cov has shape {cov.shape} and gram has shape {gram.shape}: expected "
             f"(n_samples, n_atoms) and (n_atoms, n_atoms)"
         )
+    if cov.size == 0:
+        raise ValueError(f"cov is empty (shape {cov.shape}): give at least one sample and atom")
     d = np.diag(gram)
     if np.any(d <= 0):
         raise ValueError(f"gram has zero-norm atom(s) at {np.flatnonzero(d <= 0)[:10].tolist()}")

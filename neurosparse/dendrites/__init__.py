@@ -8,8 +8,8 @@ package never imports torch. Continual learning (:mod:`neurosparse.dendrites.con
 ``permuted_tasks``, ``task_prototypes``, ``task_inference_accuracy``,
 ``train_continual``, ``Task``) imports torch only when its functions run.
 
-Compile-cache policy of the Numba kernels (``_kernels.py``): serial kernels use
-``cache=True``; ``parallel=True`` kernels are not cached. Random numbers inside kernels
+Compile-cache policy of the Numba kernels (``_kernels.py``): every kernel and
+its ``parallel=True`` twin are cached on disk. Random numbers inside kernels
 come from SplitMix64 states seeded once from the entry point's ``seed``.
 """
 

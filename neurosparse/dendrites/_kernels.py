@@ -3,8 +3,8 @@
 Serial and parallel kernels (``docs/ARCHITECTURE.md``, "Numba kernels"): a kernel whose
 outer loop runs over independent units (chunks of trials, SDRs) is one pure function with
 that loop written as ``prange``, compiled serially with ``cache=True`` (``prange`` is
-then ``range``) and once more from its ``py_func`` with ``parallel=True`` as
-``<name>_par`` (never cached). Both give the same bits.
+then ``range``) and once more with ``parallel=True`` as ``<name>_par``
+(:func:`neurosparse._jit.parallel_twin`, cached too). Both give the same bits.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import math
 
 import numba
 import numpy as np
+
+from neurosparse._jit import parallel_twin
 
 
 @numba.njit(cache=True)
@@ -183,7 +185,7 @@ def sequential_tail_hits_chunks(pop, marked, draws, threshold, chunk_trials, see
     return out
 
 
-sequential_tail_hits_chunks_par = numba.njit(parallel=True)(sequential_tail_hits_chunks.py_func)
+sequential_tail_hits_chunks_par = parallel_twin(sequential_tail_hits_chunks)
 
 
 @numba.njit(cache=True)
@@ -286,7 +288,7 @@ def overlap_all_pairs(x_indptr, x_indices, cell_ptr, rows, out):
                 row[rows[p]] += 1
 
 
-overlap_all_pairs_par = numba.njit(parallel=True)(overlap_all_pairs.py_func)
+overlap_all_pairs_par = parallel_twin(overlap_all_pairs)
 
 
 @numba.njit(cache=True)

@@ -101,6 +101,8 @@ def _to_csr(x, n: int | None, name: str, *, need_n: bool = False):
         if arr.ndim not in (1, 2):
             raise ValueError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
         if arr.dtype == bool:
+            if arr.shape[-1] == 0:
+                raise ValueError(f"{name} has 0 cells: an SDR needs at least one cell")
             dense = True
             single = arr.ndim == 1
             arr2 = arr.reshape(-1, arr.shape[-1])
@@ -131,6 +133,8 @@ def _to_csr(x, n: int | None, name: str, *, need_n: bool = False):
         raise ValueError(
             f"{name} indices must lie in [0, {n}), got [{indices.min()}, {indices.max()}]"
         )
+    if lengths.size == 0:  # (one SDR with no active cell is fine; no SDR at all is not)
+        raise ValueError(f"{name} is an empty batch (no SDR): give at least one SDR")
     indptr = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     if not dense and indices.size:
@@ -259,6 +263,8 @@ def _combine(sdrs, n, op):
     if any(not _is_dense(s) for s in sdrs) and n is None:
         raise ValueError("n is required to combine index SDRs")
     dense = [to_dense(s, n) for s in sdrs]
+    if any(d.size == 0 for d in dense):
+        raise ValueError("sdrs holds an empty batch (no SDR) or 0 cells: give at least one SDR")
     if len(dense) == 1:  # one batch: combine its rows
         if dense[0].ndim != 2:
             raise ValueError("give two or more SDRs, or one batch (2-D) to combine its rows")

@@ -63,6 +63,8 @@ def _ints(**named) -> list[np.ndarray]:
             raise TypeError(
                 f"{name} must be integer(s) (floats such as 12.0 are refused), got {value!r}"
             )
+        if arr.size == 0:
+            raise ValueError(f"{name} is empty (shape {arr.shape}): give at least one value")
         if np.any(arr < 0):
             raise ValueError(f"{name} must be non-negative, got {value!r}")
         arrays.append(arr.astype(np.int64))

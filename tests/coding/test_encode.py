@@ -170,6 +170,28 @@ def test_deterministic():
         assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize(("penalty", "solver"), [("l1", "fista"), ("cel0", "ista"), ("l1", "cd")])
+def test_codes_do_not_depend_on_the_thread_count(penalty, solver):
+    """The fused dense path's blocks were sized by the thread count, and BLAS's result for
+    a row depends on the rows of its block: 1 and 2 threads gave different bits."""
+    import numba
+
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((256, 64))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    X = rng.standard_normal((2000, 64))
+    before = numba.get_num_threads()
+    out = []
+    try:
+        for threads in sorted({1, before}):
+            numba.set_num_threads(threads)
+            out.append(sparse_encode(X, D, penalty=penalty, lam=0.1, solver=solver))
+    finally:
+        numba.set_num_threads(before)
+    for o in out[1:]:
+        assert np.array_equal(o, out[0])
+
+
 def test_sparse_coder_result_roundtrip(tmp_path):
     X, D = _problem(n_samples=20, seed=11)
     coder = SparseCoder(D, penalty="cel0", lam=0.3, solver="ista")
@@ -582,3 +604,24 @@ def test_sample_by_sample_kernel_parity():
         slow, _ = sparse_encode(X, D, return_info=True, **kw)
         np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
         assert np.count_nonzero(fast) < 0.3 * fast.size
+
+
+@pytest.mark.parametrize("solver", ["ista", "fista", "lca"])
+@pytest.mark.parametrize("penalty", ["l1", "l0", "cel0"])
+def test_a_diverging_solve_is_reported_not_marked_converged(solver, penalty):
+    """Issue: step=100 (ISTA) or 50 (LCA) returned codes of 9e158, converged=True."""
+    X, D = _problem(n_samples=20, seed=3)
+    with pytest.raises(FloatingPointError, match=r"diverged .* step=50\.0 is too long.*1/L"):
+        sparse_encode(X, D, lam=0.1, penalty=penalty, solver=solver, step=50.0, return_info=True)
+    L = np.linalg.norm(D, 2) ** 2
+    # the bound itself and the default step are fine
+    for step in (1.0 / L, None):
+        R, info = sparse_encode(X, D, lam=0.1, penalty=penalty, solver=solver, step=step,
+                                return_info=True)  # fmt: skip
+        assert np.isfinite(R).all() and info.converged.any()
+
+
+def test_a_diverging_batch_solve_is_reported():
+    X, D = _problem(n_samples=20, seed=3)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        encode_batch(X @ D.T, D @ D.T, lam=0.1, solver="ista", step=100.0)
