@@ -71,6 +71,14 @@ def test_study_registered_and_quick_run(tmp_path):
     curves = tree["metrics"]["log10_p_false_match"].values
     assert np.all(np.diff(curves, axis=1) < 0)
     assert np.all(tree["metrics"]["log10_p_false_match_quarter"].values > -3)
+    # the published points sit on the drawn curves, even on the coarse quick grid
+    m = tree["metrics"]
+    for a, n, _ in PUBLISHED:
+        assert n in m["n"].values
+    on_curve = [float(m["log10_p_false_match"].sel(a=a, n=n)) for a, n, _ in PUBLISHED]
+    np.testing.assert_allclose(
+        on_curve, np.log10(m["p_false_match_at_published"].values), rtol=1e-12
+    )
     check_result_roundtrip(tree, tmp_path)
     assert (tmp_path / "ahmad2016" / "fig5a.png").exists()
     assert (tmp_path / "ahmad2016" / "fig5a.svg").exists()

@@ -302,7 +302,7 @@ def simulate_false_negative(
     interval: str = "clopper-pearson",
     chunk_size: int = 1 << 20,
 ) -> MonteCarloEstimate:
-    """Simulate the false-negative rate of a segment under noise (Fig 4B).
+    r"""Simulate the false-negative rate of a segment under noise (Fig 4B).
 
     Each trial: a stored pattern of ``a`` active cells, a segment with ``s`` synapses
     onto ``s`` of them, and noise that moves ``v`` of the ``a`` active bits to inactive
@@ -312,8 +312,43 @@ def simulate_false_negative(
     ``v``-subset of the ``a`` cells, observed through the segment's ``s`` cells
     (sequential method) or drawn explicitly.
 
-    Parameters and return value as :func:`simulate_false_match`, with ``v`` the number
-    of moved bits (``v <= a``, ``s <= a``).
+    A trial misses when more than ``s - theta`` of the segment's cells are among the
+    ``v`` moved bits; its probability is the hypergeometric tail that
+    :func:`~neurosparse.dendrites.false_negative_probability` gives exactly:
+
+    .. math::
+
+        P_{fn} = \sum_{b = s - \theta + 1}^{\min(s, v)}
+                 \frac{\binom{s}{b}\binom{a - s}{v - b}}{\binom{a}{v}}
+
+    Parameters
+    ----------
+    a : int
+        Active cells of the stored pattern.
+    s : int
+        Synapses of the segment, onto ``s`` of the pattern's active cells (``s <= a``).
+    theta : int
+        NMDA threshold (``theta <= s``).
+    v : int
+        Active bits moved by the noise (``v <= a``).
+    trials : int
+        Number of independent trials.
+    seed : int, Generator or None
+        Resolved once; each chunk of ``chunk_size`` trials gets its own seed from it.
+    method : {"sequential", "explicit"}
+        Observe the moved bits through the segment's cells one by one, or draw the
+        ``v``-subset explicitly (module docstring).
+    confidence : float
+        Level of the binomial interval.
+    interval : {"clopper-pearson", "wilson"}
+    chunk_size : int
+        Trials per chunk (the parallel unit).
+
+    Returns
+    -------
+    MonteCarloEstimate
+        ``estimate``, ``low``, ``high``, ``hits``, the exact ``theory`` value, and
+        ``to_result()``.
     """
     trials, confidence, chunk_size = _common(trials, method, confidence, interval, chunk_size)
     log_theory = log_false_negative_probability(a, s, theta, v)  # validates
