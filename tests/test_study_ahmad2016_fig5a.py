@@ -73,7 +73,7 @@ def test_study_registered_and_quick_run(tmp_path):
     assert np.all(tree["metrics"]["log10_p_false_match_quarter"].values > -3)
     # the published points sit on the drawn curves, even on the coarse quick grid
     m = tree["metrics"]
-    for a, n, _ in PUBLISHED:
+    for _a, n, _ in PUBLISHED:
         assert n in m["n"].values
     on_curve = [float(m["log10_p_false_match"].sel(a=a, n=n)) for a, n, _ in PUBLISHED]
     np.testing.assert_allclose(
