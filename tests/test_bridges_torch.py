@@ -145,3 +145,32 @@ def test_cuda_model_equals_cpu():
     x = torch.randn(6, 12)
     torch.testing.assert_close(gpu(x.cuda()).cpu(), cpu(x), rtol=1e-5, atol=1e-5)
     assert all(b.is_cuda for b in gpu.buffers())
+
+
+def test_dendritic_network_reaches_torch_with_its_segments_named():
+    from neurosparse.dendrites import DendriticMLP
+
+    m = DendriticMLP(20, 4, [16, 12], 3, 5, weight_sparsity=0.5, seed=0)
+    tree = m.to_result()
+    chain = projections(tree)  # the segments are a modulatory pathway: left out
+    assert [p.name for p in chain] == ["layer_0", "layer_1", "layer_2"]
+    (seg,) = projections(tree, ["segments_0"], chain=False)
+    assert (seg.n_pre, seg.n_post, seg.n_synapses) == (5, 16 * 3, 16 * 3 * 5)
+    np.testing.assert_array_equal(
+        seg.dense_weight().reshape(16, 3, 5), m.hidden[0].segments.detach().numpy()
+    )
+    net = to_torch(tree, activation="relu")
+    for i, lin in enumerate(m._linears()):
+        torch.testing.assert_close(net[2 * i].weight, lin.effective_weight(), rtol=0, atol=0)
+
+
+def test_a_learned_dictionary_runs_as_a_masked_layer():
+    from neurosparse.coding import DictionaryLearner, dictionary_connectivity
+
+    X = np.random.default_rng(1).standard_normal((200, 16))
+    learner = DictionaryLearner(8, lam=0.1, batch_size=50, n_batches=4, seed=0).fit(X)
+    tree = dictionary_connectivity(learner, top_k=6)
+    layer = to_torch(tree, dtype=torch.float64)[0]
+    drive = layer(torch.from_numpy(X)).detach().numpy()
+    phi = projections(tree)[0].dense_weight()
+    np.testing.assert_allclose(drive, X @ phi.T, rtol=1e-12, atol=1e-12)

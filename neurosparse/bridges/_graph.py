@@ -106,7 +106,9 @@ def projections(
     result : xarray.DataTree or path-like
         Any valid result with a ``connectivity`` group.
     names : sequence of str, optional
-        The projections to take, in this order; default all of them.
+        The projections to take, in this order; default all of them except modulatory
+        pathways (attr ``pathway="modulatory"``, such as dendritic segments), which only
+        a name selects.
     chain : bool
         Order them feed-forward (each projection's ``pre_layer`` the previous one's
         ``post_layer``, sizes agreeing) and refuse anything that is not one chain; with
@@ -134,7 +136,7 @@ def projections(
         )
     nodes = result["connectivity"].children
     if names is None:
-        chosen = list(nodes)
+        chosen = [n for n in nodes if nodes[n].attrs.get("pathway") != "modulatory"]
     else:
         unknown = [n for n in names if n not in nodes]
         if unknown:

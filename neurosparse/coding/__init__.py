@@ -13,6 +13,7 @@ serial kernels and their ``parallel=True`` twins are cached on disk.
 """
 
 from neurosparse.coding.calibrate import Calibration, calibrate_lambda, fit_at_sparsity
+from neurosparse.coding.connectivity import dictionary_connectivity, dictionary_connectivity_node
 from neurosparse.coding.dictionary import (
     PAPER_SETTINGS,
     DictionaryLearner,
@@ -64,6 +65,8 @@ __all__ = [
     "calibrate_lambda",
     "circular_variance",
     "default_eta",
+    "dictionary_connectivity",
+    "dictionary_connectivity_node",
     "encode_batch",
     "extract_patches",
     "fit_at_sparsity",

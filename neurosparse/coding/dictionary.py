@@ -513,8 +513,11 @@ class DictionaryLearner(Model):
         }
 
     def _result_groups(self) -> dict[str, Any]:
-        """``state/components`` along ``(atom, pixel)``; ``metrics`` holds the per-batch
-        history along ``step`` plus the final running MSE and active units."""
+        """``state/components`` along ``(atom, pixel)``; ``connectivity/dictionary`` the
+        atoms as synapses from pixels onto atoms, every nonzero weight
+        (:func:`~neurosparse.coding.dictionary_connectivity` selects fewer); ``metrics``
+        holds the per-batch history along ``step`` plus the final running MSE and active
+        units."""
         import xarray as xr
 
         h = self.history_
@@ -557,7 +560,13 @@ class DictionaryLearner(Model):
             },
             coords={"step": ("step", steps, {"long_name": "batch index"})},
         )
-        return {"state": state, "metrics": metrics}
+        from neurosparse.coding.connectivity import dictionary_connectivity_node
+
+        return {
+            "state": state,
+            "connectivity/dictionary": dictionary_connectivity_node(self.components_),
+            "metrics": metrics,
+        }
 
     def _restore(self, tree: Any) -> None:
         self.components_ = tree["state"]["components"].values.copy()

@@ -399,8 +399,10 @@ class _MLPBase(ResultMixin, nn.Module):
     def _result_groups(self) -> dict[str, Any]:
         """``connectivity/layer_<i>`` holds each feedforward projection (COO, with its
         weights, and ``bias`` along ``neuron``; ``pre_layer``/``post_layer`` ``input``,
-        ``hidden_0``, ..., ``output``); for the dendritic network, ``state/hidden_<i>``
-        holds the dendritic weights ``segment_weight`` with dims
+        ``hidden_0``, ..., ``output``); for the dendritic network,
+        ``connectivity/segments_<i>`` the segments' synapses from the context
+        (:func:`_segment_connectivity`, a modulatory pathway) and ``state/hidden_<i>``
+        the same dendritic weights ``segment_weight`` with dims
         ``(post, segment, context)``."""
         import xarray as xr
 
@@ -424,6 +426,7 @@ class _MLPBase(ResultMixin, nn.Module):
             groups[f"connectivity/layer_{i}"] = node
         for i, layer in enumerate(self.hidden):
             if isinstance(layer, DendriticLayer):
+                groups[f"connectivity/segments_{i}"] = _segment_connectivity(layer, i)
                 groups[f"state/hidden_{i}"] = xr.Dataset(
                     {
                         "segment_weight": (
@@ -452,6 +455,29 @@ class _MLPBase(ResultMixin, nn.Module):
                 if isinstance(layer, DendriticLayer):
                     segments = tree[f"state/hidden_{i}"]["segment_weight"].values
                     layer.segments.copy_(torch.from_numpy(segments))
+
+
+def _segment_connectivity(layer: DendriticLayer, i: int):
+    """The dendritic segments of hidden layer ``i`` as connectivity: one synapse from
+    each context unit ``c`` onto each segment ``(unit u, segment s)``, postsynaptic index
+    ``u * n_segments + s`` (layer ``hidden_<i>_segments``), weight ``D[u, s, c]``.
+
+    The pathway is modulatory (attr ``pathway``): segments gate or bias their unit
+    rather than drive it (Iyer et al. 2022, Eq. 1-2), so the bridges' feed-forward chain
+    leaves them out unless they are named."""
+    from neurosparse.results import connectivity_from_indices
+
+    seg = layer.segments.detach().cpu().numpy()
+    units, n_seg, n_ctx = seg.shape
+    post, pre = np.divmod(np.arange(units * n_seg * n_ctx), n_ctx)
+    node = connectivity_from_indices(
+        pre, post, n_ctx, units * n_seg, weight=seg.reshape(-1),
+        pre_layer="context", post_layer=f"hidden_{i}_segments",
+    )  # fmt: skip
+    node.attrs.update(
+        pathway="modulatory", n_segments=int(n_seg), dendrite_mode=layer.dendrite_mode
+    )
+    return node
 
 
 class DendriticMLP(_MLPBase):
