@@ -1,13 +1,14 @@
-"""The PyTorch bridge: CSR inference against a dense layer, and export cost.
+"""The PyTorch and NIR bridges: CSR inference against a dense layer, and export cost.
 
 1. Inference of one 4096-wide layer, 90 % sparse (10 % of the synapses), batch 256, on
    the CPU: the bridge's ``mode="csr"`` layer against the same weights as a dense
    ``torch.nn.Linear``. Target (issue "Bridges"): CSR at least 2x faster.
 2. Export of a 4096 x 4096 mask at 5 % density from a result into each torch form
-   (``mask``, ``prune``, ``csr``, ``dense``): wall time and peak Python-side memory
-   (tracemalloc; torch's own allocations are not traced, so the dense n^2 copies the
-   dense forms need are reported by size next to them), against building a dense
-   ``nn.Linear`` from the dense weight array.
+   (``mask``, ``prune``, ``csr``, ``dense``) and into a NIR graph and file: wall time
+   and peak Python-side memory (tracemalloc; torch's own allocations are not traced, so
+   the dense n^2 copies the dense forms need are reported by size next to them),
+   against building a dense ``nn.Linear`` from the dense weight array. The brian2 export
+   is in ``bridges_brian2.py``.
 
 Run: ``python benchmarks/bridges_torch.py [--repeats 7] [--threads N]``.
 """
@@ -19,7 +20,7 @@ import time
 import tracemalloc
 
 import numpy as np
-from _harness import machine, table, timeit, verdict
+from _harness import machine, table, verdict
 
 
 def _result(n: int, density: float, seed: int = 0):
@@ -38,7 +39,7 @@ def _result(n: int, density: float, seed: int = 0):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     args = parser.parse_args()
 
@@ -50,27 +51,41 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     print(machine(), f"| torch {torch.__version__}, {torch.get_num_threads()} threads")
 
-    # 1. inference
+    # 1. inference: the three timed in turn within each repeat, so that load on the
+    # machine falls on all of them alike; medians, and the median of per-repeat ratios
     n, batch = 4096, 256
     result = _result(n, 0.10)
     csr = to_torch(result, mode="csr")
     dense = to_torch(result, mode="dense")
+    weight = csr[0].weight
     x = torch.randn(batch, n)
+    contenders = {
+        "dense nn.Linear": lambda: dense(x),
+        "CSR (bridge, Numba kernel)": lambda: csr(x),
+        "torch.sparse.mm (same CSR)": lambda: torch.sparse.mm(weight, x.T.contiguous()).T,
+    }
+    times: dict[str, list[float]] = {name: [] for name in contenders}
     with torch.no_grad():
         torch.testing.assert_close(csr(x), dense(x), rtol=1e-4, atol=1e-4)
-        t_csr, _ = timeit(lambda: csr(x), repeats=args.repeats)
-        t_dense, _ = timeit(lambda: dense(x), repeats=args.repeats)
-    ratio = t_dense / t_csr
+        for fn in contenders.values():
+            fn()
+        for _ in range(args.repeats):
+            for name, fn in contenders.items():
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    dense_t = np.array(times["dense nn.Linear"])
+    rows = [
+        {
+            "layer": name,
+            "ms": 1e3 * float(np.median(t)),
+            "dense / this": float(np.median(dense_t / np.array(t))),
+        }
+        for name, t in times.items()
+    ]
+    ratio = rows[1]["dense / this"]
     print("\n1. one 4096-wide layer, 90 % sparse, batch 256, CPU inference")
-    print(
-        table(
-            [
-                {"layer": "dense nn.Linear", "ms": 1e3 * t_dense},
-                {"layer": "CSR (bridge)", "ms": 1e3 * t_csr, "dense / csr": ratio},
-            ],
-            ["layer", "ms", "dense / csr"],
-        )
-    )
+    print(table(rows, ["layer", "ms", "dense / this"]))
     print("CSR at least 2x faster than dense:", verdict(ratio, 2.0))
 
     # 2. export
@@ -99,6 +114,19 @@ def main() -> None:
             layer.weight.copy_(torch.from_numpy(w))
 
     measure("dense nn.Linear from a dense array", baseline, "the dense equivalent")
+    try:  # the NIR bridge (extra nir): NIR has no sparse node, its weights are dense
+        import tempfile
+
+        from neurosparse.bridges import to_nir
+
+        measure(
+            "to_nir (graph)", lambda: to_nir(result), f"dense float32 weights ({dense_mb:.0f} MB)"
+        )
+        with tempfile.TemporaryDirectory() as d:
+            measure("to_nir + nir.write (HDF5)", lambda: to_nir(result, f"{d}/x.nir"),
+                    "the file gzipped")  # fmt: skip
+    except ModuleNotFoundError as exc:
+        print(f"(NIR rows left out: {exc})")
     print(f"\n2. export of a {n} x {n} mask at 5 % density ({p.n_synapses:,} synapses)")
     print(table(rows, ["export", "s", "peak MB (numpy)", "note"]))
 

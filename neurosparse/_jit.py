@@ -28,8 +28,9 @@ def parallel_twin(kernel: Any) -> Any:
     Returns
     -------
     numba dispatcher
-        The same Python code compiled with ``parallel=True, cache=True`` under the
-        qualified name ``<name>_par``.
+        The same Python code compiled with the kernel's options (``fastmath``,
+        ``boundscheck``, ...) and ``parallel=True, cache=True``, under the qualified
+        name ``<name>_par``.
 
     Notes
     -----
@@ -50,4 +51,5 @@ def parallel_twin(kernel: Any) -> Any:
     twin.__module__ = func.__module__
     twin.__doc__ = func.__doc__
     twin.__kwdefaults__ = func.__kwdefaults__
-    return numba.njit(parallel=True, cache=True)(twin)
+    options = {k: v for k, v in kernel.targetoptions.items() if k not in ("nopython", "parallel")}
+    return numba.njit(**options, parallel=True, cache=True)(twin)

@@ -138,13 +138,23 @@ def test_bad_input_is_named():
 
 
 @pytest.mark.gpu
-def test_cuda_model_equals_cpu():
+@pytest.mark.parametrize("mode", ["mask", "prune", "csr", "dense"])
+def test_cuda_model_equals_cpu(mode):
+    """Forward (every mode) and backward (the trainable ones) on CUDA equal the CPU's."""
     result = _chain_result()
-    cpu = to_torch(result)
-    gpu = to_torch(result, device="cuda")
+    cpu = to_torch(result, mode=mode)
+    gpu = to_torch(result, mode=mode, device="cuda")
     x = torch.randn(6, 12)
-    torch.testing.assert_close(gpu(x.cuda()).cpu(), cpu(x), rtol=1e-5, atol=1e-5)
+    with torch.set_grad_enabled(mode != "csr"):
+        y_cpu, y_gpu = cpu(x), gpu(x.cuda())
+    torch.testing.assert_close(y_gpu.cpu(), y_cpu, rtol=1e-5, atol=1e-5)
     assert all(b.is_cuda for b in gpu.buffers())
+    if mode != "csr":
+        y_cpu.pow(2).sum().backward()
+        y_gpu.pow(2).sum().backward()
+        for (name, p_cpu), p_gpu in zip(cpu.named_parameters(), gpu.parameters(), strict=True):
+            torch.testing.assert_close(p_gpu.grad.cpu(), p_cpu.grad, rtol=1e-4, atol=1e-5,
+                                       msg=name)  # fmt: skip
 
 
 def test_dendritic_network_reaches_torch_with_its_segments_named():
@@ -174,3 +184,43 @@ def test_a_learned_dictionary_runs_as_a_masked_layer():
     drive = layer(torch.from_numpy(X)).detach().numpy()
     phi = projections(tree)[0].dense_weight()
     np.testing.assert_allclose(drive, X @ phi.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_csr_layer_cpu_kernel_equals_torch_sparse_mm(dtype):
+    import numba
+
+    result = _chain_result(sizes=(300, 200), density=0.1, seed=4)
+    layer = to_torch(result, mode="csr", dtype=dtype)[0]
+    x = torch.randn(300, 300, dtype=dtype, generator=torch.Generator().manual_seed(0))
+    reference = torch.sparse.mm(layer.weight, x.T.contiguous()).T + layer.bias
+    with torch.no_grad():
+        before = numba.get_num_threads()
+        try:
+            numba.set_num_threads(1)
+            one = layer(x)
+            numba.set_num_threads(before)
+            many = layer(x)
+        finally:
+            numba.set_num_threads(before)
+    assert layer._plan is not None  # the Numba kernel ran
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    torch.testing.assert_close(one, reference, rtol=tol, atol=tol)
+    assert torch.equal(one, many)  # the same bits on any number of threads
+    # with a gradient to carry, torch's own product runs (and the gradient is right)
+    xg = x[:3].clone().requires_grad_(True)
+    layer(xg).sum().backward()
+    dense = layer.weight.to_dense()
+    torch.testing.assert_close(xg.grad, dense.sum(0).expand(3, -1), rtol=tol, atol=tol)
+
+
+def test_csr_layer_rebuilds_its_plan_when_the_weights_change():
+    result = _chain_result(sizes=(40, 30), density=0.3, seed=5)
+    layer = to_torch(result, mode="csr")[0]
+    x = torch.randn(4, 40)
+    with torch.no_grad():
+        a = layer(x)
+        layer64 = layer.to(torch.float64)
+        b = layer64(x.double())
+    torch.testing.assert_close(a.double(), b, rtol=1e-5, atol=1e-5)
+    assert layer64._plan[3].dtype == np.float64

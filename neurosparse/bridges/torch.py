@@ -65,13 +65,21 @@ _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 
 
 class CSRLinear(nn.Module):
-    """An inference-only linear layer whose weights are a CSR sparse tensor.
+    """An inference layer whose weights are a CSR sparse tensor.
 
     ``y = x W^T + b`` with ``W`` a ``(out_features, in_features)``
-    ``torch.sparse_csr_tensor`` (32-bit indices where they fit); the product is
-    ``(W x^T)^T`` by ``torch.sparse.mm`` on a contiguous ``x^T`` (the layout torch's CPU
-    kernel is fastest with: ``benchmarks/bridges_torch.py``). No gradient is kept.
+    ``torch.sparse_csr_tensor`` (32-bit indices where they fit). On the CPU, without
+    autograd, the product runs in a Numba kernel (:func:`._kernels.csr_blocked_product`)
+    over the synapses grouped by blocks of input columns, so that the inputs one block
+    reads stay in cache (``benchmarks/bridges_torch.py``); the grouping is built from
+    ``W`` on the first such call and rebuilt when ``W`` changes. Elsewhere (CUDA, or when
+    a gradient with respect to ``x`` is needed) it is ``torch.sparse.mm``. The weights
+    get no gradient.
     """
+
+    #: Batch columns per kernel call, and bytes of inputs one column block may read.
+    batch_tile = 256
+    block_bytes = 1 << 21
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None) -> None:
         super().__init__()
@@ -80,10 +88,63 @@ class CSRLinear(nn.Module):
         self.out_features, self.in_features = weight.shape
         self.register_buffer("weight", weight)
         self.register_buffer("bias", bias)
+        self._plan: tuple | None = None
+
+    def _cpu_plan(self) -> tuple:
+        """``(key, block_ptr, col, val)``: the synapses by column block, then row."""
+        w = self.weight
+        values = w.values()
+        key = (values.data_ptr(), values.dtype, values.numel())
+        if self._plan is not None and self._plan[0] == key:
+            return self._plan
+        crow = w.crow_indices().numpy().astype(np.int64)
+        col = w.col_indices().numpy().astype(np.int64)
+        val = values.numpy()
+        width = max(1, self.block_bytes // (self.batch_tile * val.itemsize))
+        n_cb = -(-self.in_features // width)
+        row = np.repeat(np.arange(self.out_features), np.diff(crow))
+        cb = col // width
+        order = np.lexsort((col, row, cb))  # column block, then row, then column
+        counts = np.zeros((n_cb, self.out_features), dtype=np.int64)
+        np.add.at(counts, (cb, row), 1)
+        flat = np.concatenate([[0], np.cumsum(counts.ravel())])
+        idx = np.arange(n_cb)[:, None] * self.out_features + np.arange(self.out_features + 1)
+        block_ptr = np.ascontiguousarray(flat[idx])
+        self._plan = (key, block_ptr, col[order].astype(np.int32), np.ascontiguousarray(val[order]))
+        return self._plan
+
+    def _cpu_forward(self, flat: torch.Tensor) -> torch.Tensor:
+        import numba
+
+        from neurosparse.bridges import _kernels as K
+
+        _, block_ptr, col, val = self._cpu_plan()
+        x = flat.detach().numpy()
+        out = np.empty((x.shape[0], self.out_features), dtype=val.dtype)
+        threads = numba.get_num_threads()
+        for t0 in range(0, x.shape[0], self.batch_tile):
+            xt = np.ascontiguousarray(x[t0 : t0 + self.batch_tile].T)
+            yt = np.zeros((self.out_features, xt.shape[1]), dtype=val.dtype)
+            if threads > 1 and val.size * xt.shape[1] >= 1 << 20:
+                K.csr_blocked_product_par(block_ptr, col, val, xt, yt, 4 * threads)
+            else:
+                K.csr_blocked_product(block_ptr, col, val, xt, yt, 1)
+            out[t0 : t0 + xt.shape[1]] = yt.T
+        return torch.from_numpy(out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features)
-        y = torch.sparse.mm(self.weight, flat.T.contiguous()).T
+        numba_ok = (
+            flat.device.type == "cpu"
+            and flat.dtype == self.weight.dtype
+            and flat.dtype in (torch.float32, torch.float64)
+            and not (torch.is_grad_enabled() and flat.requires_grad)
+            and flat.shape[0] > 0
+        )
+        if numba_ok:
+            y = self._cpu_forward(flat)
+        else:
+            y = torch.sparse.mm(self.weight, flat.T.contiguous()).T
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(*x.shape[:-1], self.out_features)

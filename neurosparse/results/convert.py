@@ -62,8 +62,8 @@ def connectivity_from_indices(
     """
     n_pre = check_int("n_pre", n_pre, low=0)
     n_post = check_int("n_post", n_post, low=0)
-    pre = check_array("pre", pre, ndim=1, dtype=None)
-    post = check_array("post", post, ndim=1, dtype=None)
+    pre = check_array("pre", pre, ndim=1, dtype=None, empty_ok=True)
+    post = check_array("post", post, ndim=1, dtype=None, empty_ok=True)
     for name, arr, n in (("pre", pre, n_pre), ("post", post, n_post)):
         if arr.size and arr.dtype.kind not in "iu":
             raise TypeError(f"{name} must hold integer indices, got dtype {arr.dtype}")
@@ -84,7 +84,7 @@ def connectivity_from_indices(
         ),
     }
     if weight is not None:
-        weight = check_array("weight", weight, ndim=1, dtype=None)
+        weight = check_array("weight", weight, ndim=1, dtype=None, empty_ok=True)
         if weight.shape != pre.shape:
             raise ValueError(
                 f"weight must have one value per synapse ({pre.size}), got {weight.size}"
@@ -199,10 +199,11 @@ def spikes_to_dataset(
     units: str = "s",
     duration: float | None = None,
 ) -> xr.Dataset:
-    """Spike events as ``neuron`` and ``time`` along dimension ``spike``, sorted by time."""
+    """Spike events as ``neuron`` and ``time`` along dimension ``spike``, sorted by time
+    (none at all is a valid answer: a silent layer)."""
     n_neurons = check_int("n_neurons", n_neurons, low=0)
-    neuron = check_array("neuron", neuron, ndim=1, dtype=np.int64)
-    time = check_array("time", time, ndim=1, dtype=np.float64)
+    neuron = check_array("neuron", neuron, ndim=1, dtype=np.int64, empty_ok=True)
+    time = check_array("time", time, ndim=1, dtype=np.float64, empty_ok=True)
     if neuron.shape != time.shape:
         raise ValueError(
             f"neuron and time must have the same length, got {neuron.size} and {time.size}"
