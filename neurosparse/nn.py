@@ -141,7 +141,7 @@ class MaskedLinear(nn.Module):
     @property
     def density(self) -> float:
         """Fraction of synapses that exist (the mask's mean)."""
-        return float(self.mask.float().mean())
+        return int(self.mask.sum()) / self.mask.numel()  # exact, not a float32 mean
 
     def to_linear(self) -> nn.Linear:
         """A plain ``torch.nn.Linear`` with the masked weights baked in (dense)."""
