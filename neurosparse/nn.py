@@ -34,7 +34,7 @@ import numpy as np
 
 from neurosparse._validation import check_bool, check_int, check_real
 
-__all__ = ["KWinners", "MaskedLinear"]
+__all__ = ["KWinners", "MaskedConv2d", "MaskedLinear"]
 
 
 def _as_mask(mask: Any, shape: tuple[int, int], device=None) -> torch.Tensor:
@@ -162,6 +162,125 @@ class MaskedLinear(nn.Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}, density={self.density:.3g}"
+        )
+
+
+class MaskedConv2d(nn.Module):
+    r"""A 2-D convolution whose channel-to-channel synapses are given by a boolean mask.
+
+    .. math:: y = (W \odot M) \star x + b
+
+    ``M`` is a ``bool`` buffer (``mask``) of the weight's shape ``(out_channels,
+    in_channels, kh, kw)``; given as ``(out_channels, in_channels)`` it is a channel
+    mask, the same for every kernel position (an output channel hears an input channel
+    entirely or not at all: the convolutional form of ensemble-to-ensemble
+    connectivity). Masked weights are exactly zero and get exactly zero gradient, as
+    in :class:`MaskedLinear`.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int
+        Square kernels.
+    stride, padding : int
+    bias : bool
+    mask : bool array-like or Tensor, optional
+        ``(out_channels, in_channels)`` or the weight's shape; default all synapses.
+    generator : torch.Generator, optional
+        Draws the initial weights as ``torch.nn.Conv2d`` does (uniform in
+        :math:`\pm 1/\sqrt{\text{fan\_in}}`, ``fan_in = in_channels * kh * kw``),
+        then the mask is applied.
+    device, dtype
+        As for ``torch.nn.Conv2d``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        *,
+        stride: int = 1,
+        padding: int = 0,
+        bias: bool = True,
+        mask: Any = None,
+        generator: torch.Generator | None = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.in_channels = check_int("in_channels", in_channels, low=1)
+        self.out_channels = check_int("out_channels", out_channels, low=1)
+        self.kernel_size = check_int("kernel_size", kernel_size, low=1)
+        self.stride = check_int("stride", stride, low=1)
+        self.padding = check_int("padding", padding, low=0)
+        bias = check_bool("bias", bias)
+        k = self.kernel_size
+        shape = (self.out_channels, self.in_channels, k, k)
+        self.weight = nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(self.out_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.register_buffer("mask", torch.ones(shape, dtype=torch.bool, device=device))
+        if mask is not None:
+            self.mask.copy_(self._full_mask(mask))
+        self.reset_parameters(generator)
+
+    def _full_mask(self, mask: Any) -> torch.Tensor:
+        channels = (self.out_channels, self.in_channels)
+        shape = tuple(self.mask.shape)
+        given = tuple(mask.shape) if hasattr(mask, "shape") else np.shape(mask)
+        if tuple(given) == channels:
+            m = _as_mask(mask, channels, self.mask.device)
+            return m[:, :, None, None].expand(shape).clone()
+        if tuple(given) == shape:
+            t = mask if isinstance(mask, torch.Tensor) else torch.from_numpy(np.asarray(mask))
+            if t.dtype != torch.bool:
+                raise TypeError(f"mask must be boolean, got dtype {t.dtype}")
+            return t.to(self.mask.device)
+        raise ValueError(
+            f"mask must have shape (out_channels, in_channels) = {channels} or the weight's "
+            f"shape {shape}, got {tuple(given)}"
+        )
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw the weights and bias as ``torch.nn.Conv2d`` does, then apply the mask."""
+        bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size**2)
+        with torch.no_grad():
+            self.weight.uniform_(-bound, bound, generator=generator)
+            if self.bias is not None:
+                self.bias.uniform_(-bound, bound, generator=generator)
+            self.weight.mul_(self.mask)
+
+    def effective_weight(self) -> torch.Tensor:
+        """``W ⊙ M``, the weight the forward pass uses."""
+        return self.weight * self.mask
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.effective_weight(), self.bias, self.stride, self.padding)
+
+    def channel_mask(self) -> torch.Tensor:
+        """``(out_channels, in_channels)``: which input channels each output channel hears."""
+        return self.mask.flatten(2).any(-1)
+
+    def set_mask(self, mask: Any) -> None:
+        """Replace the mask (channel or full shape); weights outside it become zero."""
+        new = self._full_mask(mask)
+        with torch.no_grad():
+            self.mask.copy_(new)
+            self.weight.mul_(self.mask)
+
+    @property
+    def density(self) -> float:
+        """Fraction of weights that exist."""
+        return int(self.mask.sum()) / self.mask.numel()
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}, "
+            f"density={self.density:.3g}"
         )
 
 

@@ -117,3 +117,31 @@ def test_cuda_forward_backward_equals_cpu():
     torch.testing.assert_close(y_gpu.cpu(), y_cpu, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(gpu.weight.grad.cpu(), cpu.weight.grad, rtol=1e-5, atol=1e-5)
     assert torch.all(gpu.weight.grad[~gpu.mask] == 0)
+
+
+def test_masked_conv_channel_and_full_masks():
+    from neurosparse.nn import MaskedConv2d
+
+    channels = torch.tensor([[True, False, True], [False, True, False]])
+    conv = MaskedConv2d(3, 2, 3, padding=1, mask=channels,
+                        generator=torch.Generator().manual_seed(0))  # fmt: skip
+    assert conv.mask.shape == (2, 3, 3, 3) and torch.equal(conv.channel_mask(), channels)
+    assert conv.density == 3 / 6
+    assert torch.all(conv.weight[~conv.mask] == 0)
+    x = torch.randn(2, 3, 5, 5)
+    y = conv(x)
+    plain = torch.nn.functional.conv2d(x, conv.weight * conv.mask, conv.bias, padding=1)
+    assert torch.equal(y, plain)
+    y.sum().backward()
+    assert torch.all(conv.weight.grad[~conv.mask] == 0)
+    # output channel 1 ignores input channels 0 and 2
+    x2 = x.clone()
+    x2[:, [0, 2]] = 0
+    torch.testing.assert_close(conv(x2)[:, 1], y[:, 1].detach())
+    full = torch.rand(2, 3, 3, 3, generator=torch.Generator().manual_seed(1)) < 0.5
+    conv.set_mask(full)
+    assert torch.equal(conv.mask, full) and torch.all(conv.weight[~full] == 0)
+    with pytest.raises(ValueError, match="out_channels, in_channels"):
+        MaskedConv2d(3, 2, 3, mask=torch.ones(3, 2, dtype=torch.bool))
+    with pytest.raises(TypeError, match="boolean"):
+        MaskedConv2d(3, 2, 3, mask=np.ones((2, 3)))

@@ -15,6 +15,10 @@ r"""G2GNet in PyTorch: a feed-forward network of ensemble-to-ensemble sparse lay
 ``"dense"``
     every synapse (``density`` ignored).
 
+:class:`G2GConvNet` is the small convolutional variant: convolutions whose *channels*
+are connected ensemble to ensemble (:class:`neurosparse.nn.MaskedConv2d` with a channel
+mask), then the same masked dense layers.
+
 The read-out layer is dense unless ``sparse_output=True`` (the sparse-training
 literature usually keeps it dense: it is small and every class needs its inputs).
 Weights are drawn as ``torch.nn.Linear`` draws them, from ``seed``, then masked; the
@@ -50,9 +54,9 @@ from neurosparse.g2g.masks import (
     erdos_renyi_mask,
     erk_densities,
 )
-from neurosparse.nn import MaskedLinear
+from neurosparse.nn import MaskedConv2d, MaskedLinear
 
-__all__ = ["CONNECTIVITIES", "G2GNet"]
+__all__ = ["CONNECTIVITIES", "G2GConvNet", "G2GNet"]
 
 #: How :class:`G2GNet` draws its masks.
 CONNECTIVITIES = ("ensemble", "erdos_renyi", "erk", "dense")
@@ -221,42 +225,270 @@ class G2GNet(ResultMixin, nn.Module):
         ``weight``; ``bias`` along ``neuron``), with the ensemble of each presynaptic and
         postsynaptic unit as coordinates ``pre_ensemble`` (along ``pre_unit``) and
         ``post_ensemble`` (along ``post_unit``)."""
-        from neurosparse.results import connectivity_from_mask
-
-        names = self._layer_names()
-        groups = {}
-        for i, layer in enumerate(self.layers):
-            node = connectivity_from_mask(
-                layer.mask.detach().cpu().numpy(),
-                weight=layer.effective_weight().detach().cpu().numpy(),
-                pre_layer=names[i],
-                post_layer=names[i + 1],
-            )
-            node["bias"] = ("neuron", layer.bias.detach().cpu().numpy(),
-                            {"long_name": "bias of each postsynaptic unit"})  # fmt: skip
-            pre, post = self.ensembles[i], self.ensembles[i + 1]
-            node = node.assign_coords(
-                pre_unit=("pre_unit", np.arange(pre.size),
-                          {"long_name": "presynaptic unit (index of pre)"}),
-                pre_ensemble=("pre_unit", pre, {"long_name": "ensemble of the presynaptic unit"}),
-                post_unit=("post_unit", np.arange(post.size),
-                           {"long_name": "postsynaptic unit (index of post)"}),
-                post_ensemble=("post_unit", post,
-                               {"long_name": "ensemble of the postsynaptic unit"}),
-            )  # fmt: skip
-            groups[f"connectivity/layer_{i}"] = node
-        return groups
+        return _dense_groups(self.layers, self.ensembles, self._layer_names())
 
     def _restore(self, tree: Any) -> None:
         """Masks, weights and biases from a result's ``connectivity`` nodes."""
-        from neurosparse.results import mask_from_connectivity, weights_from_connectivity
+        _restore_dense(self.layers, self.ensembles, tree)
 
+
+def _dense_groups(layers, ensembles, names) -> dict[str, Any]:
+    """The ``connectivity/layer_<i>`` nodes of masked dense layers (see
+    :meth:`G2GNet._result_groups`)."""
+    from neurosparse.results import connectivity_from_mask
+
+    groups = {}
+    for i, layer in enumerate(layers):
+        node = connectivity_from_mask(
+            layer.mask.detach().cpu().numpy(),
+            weight=layer.effective_weight().detach().cpu().numpy(),
+            pre_layer=names[i],
+            post_layer=names[i + 1],
+        )
+        node["bias"] = ("neuron", layer.bias.detach().cpu().numpy(),
+                        {"long_name": "bias of each postsynaptic unit"})  # fmt: skip
+        pre, post = ensembles[i], ensembles[i + 1]
+        node = node.assign_coords(
+            pre_unit=("pre_unit", np.arange(pre.size),
+                      {"long_name": "presynaptic unit (index of pre)"}),
+            pre_ensemble=("pre_unit", pre, {"long_name": "ensemble of the presynaptic unit"}),
+            post_unit=("post_unit", np.arange(post.size),
+                       {"long_name": "postsynaptic unit (index of post)"}),
+            post_ensemble=("post_unit", post, {"long_name": "ensemble of the postsynaptic unit"}),
+        )  # fmt: skip
+        groups[f"connectivity/layer_{i}"] = node
+    return groups
+
+
+def _restore_dense(layers, ensembles, tree) -> None:
+    from neurosparse.results import mask_from_connectivity, weights_from_connectivity
+
+    with torch.no_grad():
+        for i, layer in enumerate(layers):
+            node = tree[f"connectivity/layer_{i}"]
+            weight = weights_from_connectivity(node, dtype=np.float32)
+            layer.weight.copy_(torch.from_numpy(weight))
+            layer.mask.copy_(torch.from_numpy(mask_from_connectivity(node)))
+            layer.bias.copy_(torch.from_numpy(node["bias"].values))
+            ensembles[i] = node["pre_ensemble"].values.copy()
+            ensembles[i + 1] = node["post_ensemble"].values.copy()
+
+
+class G2GConvNet(ResultMixin, nn.Module):
+    """The convolutional variant of :class:`G2GNet`.
+
+    ``x -> [MaskedConv2d 3x3 -> activation -> max-pool 2] x len(channels) -> flatten ->
+    [MaskedLinear -> activation] x len(hidden_sizes) -> MaskedLinear``. The first
+    convolution is dense (an image has too few channels to split); every later one has a
+    channel mask drawn like :class:`G2GNet`'s masks over channel pairs (an output
+    channel hears an input channel at every kernel position or not at all), with the
+    channels split into ``n_ensembles`` ensembles. A flattened feature belongs to its
+    channel's ensemble, so the ensembles carry on into the dense layers.
+
+    Parameters
+    ----------
+    in_channels, image_size, output_size : int
+        Input channels, side of the square input images, classes.
+    channels : sequence of int
+        Output channels of each convolution.
+    hidden_sizes : sequence of int
+        Units of the masked dense layers after the convolutions.
+    density, connectivity, n_ensembles, pattern, within, decay, activation, seed
+        As for :class:`G2GNet` (``"erk"`` takes each layer's whole weight shape, the
+        convolutions' ``(out, in, 3, 3)`` included).
+
+    Notes
+    -----
+    Its result holds the dense layers as ``connectivity`` (input layer
+    ``conv_features``), which the bridges carry, and each convolution's weights and
+    channel mask under ``state/conv_<i>``.
+    """
+
+    kind = "g2g.g2gconvnet"
+    source = G2GNet.source
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        image_size: int = 28,
+        output_size: int = 10,
+        channels: Sequence[int] = (16, 32),
+        hidden_sizes: Sequence[int] = (128,),
+        *,
+        density: float = 0.25,
+        connectivity: str = "ensemble",
+        n_ensembles: int = 4,
+        pattern: str = "modular",
+        within: float = 0.8,
+        decay: float = 0.5,
+        activation: str = "relu",
+        seed: Any = None,
+    ) -> None:
+        super().__init__()
+        self.in_channels = check_int("in_channels", in_channels, low=1)
+        self.image_size = check_int("image_size", image_size, low=1)
+        self.output_size = check_int("output_size", output_size, low=1)
+        self.channels = _sizes_list("channels", channels)
+        self.hidden_sizes = _sizes_list("hidden_sizes", hidden_sizes, empty_ok=True)
+        if not self.channels:
+            raise ValueError("channels must list at least one convolution")
+        side = self.image_size >> len(self.channels)
+        if side < 1:
+            raise ValueError(
+                f"image_size={self.image_size} is too small for {len(self.channels)} poolings by 2"
+            )
+        self.density = check_real("density", density, low=0.0, high=1.0, low_open=True)
+        self.connectivity = check_choice("connectivity", connectivity, CONNECTIVITIES)
+        self.n_ensembles = check_int("n_ensembles", n_ensembles, low=1)
+        self.pattern = check_choice("pattern", pattern, PATTERNS)
+        self.within = check_real("within", within, low=0.0, high=1.0)
+        self.decay = check_real("decay", decay, low=0.0, high=1.0, low_open=True)
+        self.activation = check_choice("activation", activation, tuple(_ACTIVATIONS))
+        if self.connectivity == "ensemble" and self.n_ensembles > min(
+            [*self.channels, *self.hidden_sizes]
+        ):
+            raise ValueError(
+                f"n_ensembles={self.n_ensembles} is more than the smallest layer's units "
+                "or channels"
+            )
+        rng = self._record_seed(seed)
+        mask_rng, weight_rng = rng.spawn(2)
+        generator = torch.Generator().manual_seed(int(weight_rng.integers(2**63)))
+        k = 3
+        chans = [self.in_channels, *self.channels]
+        features = self.channels[-1] * side * side
+        fc = [features, *self.hidden_sizes, self.output_size]
+        # layers that get a mask: convolutions after the first, dense layers but the last
+        conv_shapes = [(chans[i + 1], chans[i], k, k) for i in range(len(self.channels))]
+        fc_shapes = [(fc[i + 1], fc[i]) for i in range(len(fc) - 1)]
+        sparse_conv = [i > 0 for i in range(len(conv_shapes))]
+        sparse_fc = [i < len(fc_shapes) - 1 for i in range(len(fc_shapes))]
+        densities = self._densities(conv_shapes, fc_shapes, sparse_conv, sparse_fc)
+        e = self.n_ensembles if self.connectivity == "ensemble" else 1
+        chan_ens = [ensemble_assignment(c, min(e, c)) for c in chans]
+        chan_ens[0] = np.zeros(self.in_channels, dtype=np.int64)
+        self.ensembles = [np.repeat(chan_ens[-1], side * side)]
+        self.ensembles += [ensemble_assignment(n, min(e, n)) for n in fc[1:]]
+        convs = []
+        for i in range(len(conv_shapes)):
+            mask = None
+            if sparse_conv[i] and self.connectivity != "dense":
+                mask = self._draw(chans[i], chans[i + 1], densities[0][i], chan_ens[i],
+                                  chan_ens[i + 1], mask_rng)  # fmt: skip
+            convs.append(MaskedConv2d(chans[i], chans[i + 1], k, padding=1, mask=mask,
+                                      generator=generator))  # fmt: skip
+        self.convs = nn.ModuleList(convs)
+        layers = []
+        for i in range(len(fc_shapes)):
+            mask = None
+            if sparse_fc[i] and self.connectivity != "dense":
+                mask = self._draw(fc[i], fc[i + 1], densities[1][i], self.ensembles[i],
+                                  self.ensembles[i + 1], mask_rng)  # fmt: skip
+            layers.append(MaskedLinear(fc[i], fc[i + 1], mask=mask, generator=generator))
+        self.layers = nn.ModuleList(layers)
+        self.act = _ACTIVATIONS[self.activation]()
+        self.pool = nn.MaxPool2d(2)
+
+    def _densities(self, conv_shapes, fc_shapes, sparse_conv, sparse_fc):
+        if self.connectivity != "erk":
+            return [self.density] * len(conv_shapes), [self.density] * len(fc_shapes)
+        shapes = [s for s, m in zip(conv_shapes, sparse_conv, strict=True) if m]
+        shapes += [s for s, m in zip(fc_shapes, sparse_fc, strict=True) if m]
+        erk = iter(erk_densities(shapes, self.density))
+        conv = [float(next(erk)) if m else 1.0 for m in sparse_conv]
+        dense = [float(next(erk)) if m else 1.0 for m in sparse_fc]
+        return conv, dense
+
+    def _draw(self, n_pre, n_post, density, pre, post, rng) -> np.ndarray:
+        if self.connectivity == "ensemble":
+            return ensemble_mask(
+                n_pre, n_post, density, pattern=self.pattern, within=self.within,
+                decay=self.decay, pre_ensembles=pre, post_ensembles=post, seed=rng,
+            )  # fmt: skip
+        return erdos_renyi_mask(n_pre, n_post, density, seed=rng)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:  # flattened images
+            x = x.reshape(x.shape[0], self.in_channels, self.image_size, self.image_size)
+        h = x
+        for conv in self.convs:
+            h = self.pool(self.act(conv(h)))
+        h = h.flatten(1)
+        for layer in self.layers[:-1]:
+            h = self.act(layer(h))
+        return self.layers[-1](h)
+
+    def densities(self) -> list[float]:
+        """The fraction of weights each convolution and dense layer keeps."""
+        return [float(m.density) for m in [*self.convs, *self.layers]]
+
+    @classmethod
+    def _conformance_example(cls, seed: int = 0) -> tuple[G2GConvNet, None]:
+        return cls(1, 8, 3, channels=(4, 8), hidden_sizes=(12,), density=0.5,
+                   n_ensembles=2, seed=seed), None  # fmt: skip
+
+    def _result_params(self) -> dict[str, Any]:
+        return {
+            "in_channels": self.in_channels,
+            "image_size": self.image_size,
+            "output_size": self.output_size,
+            "channels": list(self.channels),
+            "hidden_sizes": list(self.hidden_sizes),
+            "density": self.density,
+            "connectivity": self.connectivity,
+            "n_ensembles": self.n_ensembles,
+            "pattern": self.pattern,
+            "within": self.within,
+            "decay": self.decay,
+            "activation": self.activation,
+        }
+
+    def _result_groups(self) -> dict[str, Any]:
+        """``state/conv_<i>``: each convolution's ``weight`` (zero off the mask), ``mask``
+        and ``bias``; ``connectivity/layer_<i>``: the dense layers, as in
+        :class:`G2GNet` (first layer ``conv_features``)."""
+        import xarray as xr
+
+        groups: dict[str, Any] = {}
+        for i, conv in enumerate(self.convs):
+            out_c, in_c, kh, kw = conv.weight.shape
+            coords = {
+                "out_channel": ("out_channel", np.arange(out_c), {"long_name": "output channel"}),
+                "in_channel": ("in_channel", np.arange(in_c), {"long_name": "input channel"}),
+                "kernel_row": ("kernel_row", np.arange(kh), {"long_name": "kernel row"}),
+                "kernel_col": ("kernel_col", np.arange(kw), {"long_name": "kernel column"}),
+            }
+            dims = ("out_channel", "in_channel", "kernel_row", "kernel_col")
+            groups[f"state/conv_{i}"] = xr.Dataset(
+                {
+                    "weight": (dims, conv.effective_weight().detach().cpu().numpy(),
+                               {"long_name": "convolution weight (zero off the mask)"}),
+                    "mask": (dims, conv.mask.detach().cpu().numpy(),
+                             {"long_name": "which weights exist"}),
+                    "bias": ("out_channel", conv.bias.detach().cpu().numpy(),
+                             {"long_name": "bias of each output channel"}),
+                },
+                coords=coords,
+            )  # fmt: skip
+        names = ["conv_features", *(f"hidden_{i}" for i in range(len(self.hidden_sizes)))]
+        names.append("output")
+        groups.update(_dense_groups(self.layers, self.ensembles, names))
+        return groups
+
+    def _restore(self, tree: Any) -> None:
         with torch.no_grad():
-            for i, layer in enumerate(self.layers):
-                node = tree[f"connectivity/layer_{i}"]
-                weight = weights_from_connectivity(node, dtype=np.float32)
-                layer.weight.copy_(torch.from_numpy(weight))
-                layer.mask.copy_(torch.from_numpy(mask_from_connectivity(node)))
-                layer.bias.copy_(torch.from_numpy(node["bias"].values))
-                self.ensembles[i] = node["pre_ensemble"].values.copy()
-                self.ensembles[i + 1] = node["post_ensemble"].values.copy()
+            for i, conv in enumerate(self.convs):
+                node = tree[f"state/conv_{i}"]
+                conv.mask.copy_(torch.from_numpy(node["mask"].values.astype(bool)))
+                conv.weight.copy_(torch.from_numpy(node["weight"].values))
+                conv.bias.copy_(torch.from_numpy(node["bias"].values))
+        _restore_dense(self.layers, self.ensembles, tree)
+
+
+def _sizes_list(name: str, sizes: Any, *, empty_ok: bool = False) -> list[int]:
+    if isinstance(sizes, int | str) or not isinstance(sizes, Sequence):
+        raise TypeError(f"{name} must be a sequence of ints, got {sizes!r}")
+    out = [check_int(f"{name}[{i}]", h, low=1) for i, h in enumerate(sizes)]
+    if not out and not empty_ok:
+        raise ValueError(f"{name} is empty")
+    return out

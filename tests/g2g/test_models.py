@@ -90,3 +90,29 @@ def test_bad_input_is_named(kwargs, match):
     args = {"input_size": 16, "output_size": 3, "hidden_sizes": [12], **kwargs}
     with pytest.raises((ValueError, TypeError), match=match):
         G2GNet(**args)
+
+
+def test_conv_variant_masks_channels_and_round_trips(tmp_path):
+    from neurosparse.g2g.models import G2GConvNet
+
+    net = G2GConvNet(1, 16, 4, channels=(8, 8), hidden_sizes=(12,), density=0.5,
+                     n_ensembles=2, within=1.0, seed=0)  # fmt: skip
+    assert [round(d, 3) for d in net.densities()] == [1.0, 0.5, 0.5, 1.0]
+    cm = net.convs[1].channel_mask().numpy()
+    ens = ensemble_assignment(8, 2)
+    assert not cm[ens[:, None] != ens[None, :]].any()  # channels hear their ensemble only
+    # a channel heard is heard at every kernel position
+    full = net.convs[1].mask.numpy()
+    assert np.array_equal(full.all(axis=(2, 3)), full.any(axis=(2, 3)))
+    x = torch.randn(3, 1, 16, 16)
+    assert net(x).shape == (3, 4) and torch.equal(net(x), net(x.reshape(3, -1)))
+    loss = net(x).pow(2).sum()
+    loss.backward()
+    assert torch.all(net.convs[1].weight.grad[~net.convs[1].mask] == 0)
+    from neurosparse.results import save
+
+    save(net.to_result(), tmp_path / "c.nc")
+    back = G2GConvNet.from_result(tmp_path / "c.nc")
+    assert torch.equal(back(x), net(x))
+    # the dense layers' ensembles follow the channels they come from
+    assert net.ensembles[0].tolist() == np.repeat(ens, 16).tolist()
