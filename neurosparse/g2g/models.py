@@ -162,6 +162,7 @@ class G2GNet(ResultMixin, nn.Module):
             layers.append(MaskedLinear(sizes[i], sizes[i + 1], mask=mask, generator=generator))
         self.layers = nn.ModuleList(layers)
         self.act = _ACTIVATIONS[self.activation]()
+        self.training_history_ = None  # set by neurosparse.g2g.training.train_classifier
 
     def _densities(self, sizes: list[int], sparse: list[bool]) -> list[float]:
         if self.connectivity != "erk":
@@ -225,7 +226,9 @@ class G2GNet(ResultMixin, nn.Module):
         ``weight``; ``bias`` along ``neuron``), with the ensemble of each presynaptic and
         postsynaptic unit as coordinates ``pre_ensemble`` (along ``pre_unit``) and
         ``post_ensemble`` (along ``post_unit``)."""
-        return _dense_groups(self.layers, self.ensembles, self._layer_names())
+        groups = _dense_groups(self.layers, self.ensembles, self._layer_names())
+        groups.update(_training_metrics(self.training_history_))
+        return groups
 
     def _restore(self, tree: Any) -> None:
         """Masks, weights and biases from a result's ``connectivity`` nodes."""
@@ -388,6 +391,7 @@ class G2GConvNet(ResultMixin, nn.Module):
         self.layers = nn.ModuleList(layers)
         self.act = _ACTIVATIONS[self.activation]()
         self.pool = nn.MaxPool2d(2)
+        self.training_history_ = None  # set by neurosparse.g2g.training.train_classifier
 
     def _densities(self, conv_shapes, fc_shapes, sparse_conv, sparse_fc):
         if self.connectivity != "erk":
@@ -473,6 +477,7 @@ class G2GConvNet(ResultMixin, nn.Module):
         names = ["conv_features", *(f"hidden_{i}" for i in range(len(self.hidden_sizes)))]
         names.append("output")
         groups.update(_dense_groups(self.layers, self.ensembles, names))
+        groups.update(_training_metrics(self.training_history_))
         return groups
 
     def _restore(self, tree: Any) -> None:
@@ -492,3 +497,39 @@ def _sizes_list(name: str, sizes: Any, *, empty_ok: bool = False) -> list[int]:
     if not out and not empty_ok:
         raise ValueError(f"{name} is empty")
     return out
+
+
+def _training_metrics(curves: Any) -> dict[str, Any]:
+    """``metrics``: the curves of :func:`neurosparse.g2g.training.train_classifier` along
+    ``epoch`` and, after sparse training, every mask update's counts along ``(update,
+    layer)`` (``turnover``: fraction of a layer's synapses grown at that update)."""
+    import xarray as xr
+
+    if curves is None:
+        return {}
+    n_epochs = len(curves.train_loss)
+    data = {
+        "train_loss": ("epoch", np.asarray(curves.train_loss),
+                       {"long_name": "mean training cross-entropy of the epoch"}),
+        "test_accuracy": ("epoch", np.asarray(curves.test_accuracy),
+                          {"long_name": "test accuracy after the epoch", "units": "1"}),
+    }  # fmt: skip
+    coords = {"epoch": ("epoch", np.arange(1, n_epochs + 1), {"long_name": "epoch"})}
+    history = curves.extra.get("sparse_training")
+    if history:
+        n_updates = len(history["step"])
+        coords["update"] = ("update", np.arange(n_updates), {"long_name": "mask update"})
+        names = {
+            "step": "training step of the update", "prune_fraction": "fraction pruned",
+            "sparsity": "scheduled sparsity", "n_active": "synapses before the update",
+            "n_pruned": "synapses pruned", "n_regrown": "synapses regrown",
+            "turnover": "fraction of the synapses grown anew", "density": "density after",
+        }  # fmt: skip
+        for key, values in history.items():
+            values = np.asarray(values)
+            dims = ("update",) if values.ndim == 1 else ("update", "layer")
+            data[f"dst_{key}"] = (dims, values, {"long_name": names.get(key, key)})
+        if any(np.asarray(v).ndim == 2 for v in history.values()):
+            n_layers = next(np.asarray(v).shape[1] for v in history.values() if np.ndim(v) == 2)
+            coords["layer"] = ("layer", np.arange(n_layers), {"long_name": "managed layer"})
+    return {"metrics": xr.Dataset(data, coords=coords, attrs={"steps": int(curves.steps)})}

@@ -8,6 +8,10 @@ gradual magnitude pruning, :mod:`neurosparse.g2g.dst`: any object with a ``step(
 method; one with ``bind_optimizer(optimizer)`` is given the optimiser first, so that it
 can clear the state of regrown weights).
 
+A G2G model (:class:`~neurosparse.g2g.models.G2GNet`, ``G2GConvNet``) keeps the curves
+and the controller's history as ``training_history_``; its ``to_result()`` writes them
+under ``metrics``.
+
 Determinism: the batch order comes from ``seed``; on the CPU with a fixed
 ``torch.set_num_threads`` a seed gives the same curves on one machine and torch build.
 """
@@ -150,4 +154,7 @@ def train_classifier(
     extra = {}
     if controller is not None and hasattr(controller, "history"):
         extra["sparse_training"] = controller.history
-    return TrainingCurves(train_loss=losses, test_accuracy=accuracy, steps=steps, extra=extra)
+    curves = TrainingCurves(train_loss=losses, test_accuracy=accuracy, steps=steps, extra=extra)
+    if hasattr(model, "training_history_"):  # G2G models write it into their results
+        model.training_history_ = curves
+    return curves

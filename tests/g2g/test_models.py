@@ -116,3 +116,16 @@ def test_conv_variant_masks_channels_and_round_trips(tmp_path):
     assert torch.equal(back(x), net(x))
     # the dense layers' ensembles follow the channels they come from
     assert net.ensembles[0].tolist() == np.repeat(ens, 16).tolist()
+
+
+@pytest.mark.gpu
+def test_cuda_forward_backward_equals_cpu():
+    net = G2GNet(16, 3, [12, 8], density=0.5, n_ensembles=2, seed=0)
+    gpu = G2GNet(16, 3, [12, 8], density=0.5, n_ensembles=2, seed=0).cuda()
+    x = torch.randn(6, 16)
+    y_cpu, y_gpu = net(x), gpu(x.cuda())
+    torch.testing.assert_close(y_gpu.cpu(), y_cpu, rtol=1e-5, atol=1e-5)
+    y_cpu.pow(2).sum().backward()
+    y_gpu.pow(2).sum().backward()
+    for a, b in zip(net.parameters(), gpu.parameters(), strict=True):
+        torch.testing.assert_close(b.grad.cpu(), a.grad, rtol=1e-4, atol=1e-5)

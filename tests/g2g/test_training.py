@@ -73,3 +73,26 @@ def test_mismatched_data_is_named():
     (X, y), test = _data()
     with pytest.raises(ValueError, match="train inputs and labels disagree"):
         train_classifier(G2GNet(10, 2, [16], seed=0), (X, y[:-1]), test)
+
+
+def test_the_models_result_carries_curves_and_mask_turnover(tmp_path):
+    from neurosparse.g2g.dst import DynamicSparseTraining
+    from neurosparse.results import load, save
+
+    train, test = _data()
+    net = G2GNet(10, 2, [16], density=0.5, n_ensembles=2, seed=0)
+    assert "metrics" not in net.to_result().children  # nothing trained yet
+
+    def make(opt):
+        return DynamicSparseTraining(net.layers[:1], regrowth="hebbian", update_every=3,
+                                     optimizer=opt, seed=0)  # fmt: skip
+
+    curves = train_classifier(net, train, test, epochs=3, batch_size=16, sparse_training=make)
+    save(net.to_result(), tmp_path / "g.nc")
+    m = load(tmp_path / "g.nc")["metrics"].to_dataset()
+    assert np.array_equal(m["test_accuracy"].values, curves.test_accuracy)
+    hist = curves.extra["sparse_training"]
+    assert m["dst_turnover"].dims == ("update", "layer")
+    assert np.array_equal(m["dst_turnover"].values, hist["turnover"])
+    assert np.array_equal(m["dst_step"].values, hist["step"])
+    assert (m["dst_turnover"].values > 0).any()
