@@ -56,7 +56,46 @@ def _as_mask(mask: Any, shape: tuple[int, int], device=None) -> torch.Tensor:
     return tensor.to(device=device)
 
 
-class MaskedLinear(nn.Module):
+class _Masked(nn.Module):
+    r"""What the masked layers share: the weight is ``W ⊙ M`` with ``M`` the ``bool``
+    buffer ``mask`` of the weight's shape; initial weights uniform in
+    :math:`\pm 1/\sqrt{\text{fan\_in}}` as torch draws them, then masked."""
+
+    def _fan_in(self) -> int:
+        return self.weight[0].numel()
+
+    def _full_mask(self, mask: Any) -> torch.Tensor:
+        return _as_mask(mask, tuple(self.mask.shape), self.mask.device)
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw the weights and bias as ``torch.nn.Linear`` / ``Conv2d`` do, then apply
+        the mask."""
+        bound = 1.0 / math.sqrt(self._fan_in())
+        with torch.no_grad():
+            self.weight.uniform_(-bound, bound, generator=generator)
+            if self.bias is not None:
+                self.bias.uniform_(-bound, bound, generator=generator)
+            self.weight.mul_(self.mask)
+
+    def effective_weight(self) -> torch.Tensor:
+        """``W ⊙ M``, the weight the forward pass uses."""
+        return self.weight * self.mask
+
+    def set_mask(self, mask: Any) -> None:
+        """Replace the mask; weights outside the new mask become zero, weights inside
+        keep their values (a newly opened synapse starts at zero)."""
+        new = self._full_mask(mask)
+        with torch.no_grad():
+            self.mask.copy_(new)
+            self.weight.mul_(self.mask)
+
+    @property
+    def density(self) -> float:
+        """Fraction of synapses that exist (exact: a count over the size)."""
+        return int(self.mask.sum()) / self.mask.numel()
+
+
+class MaskedLinear(_Masked):
     r"""A linear layer whose synapses are given by a boolean mask.
 
     .. math:: y = x\,(W \odot M)^\top + b
@@ -114,34 +153,8 @@ class MaskedLinear(nn.Module):
         self.register_buffer("mask", full if mask is None else _as_mask(mask, shape, device))
         self.reset_parameters(generator)
 
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw the weights and bias as ``torch.nn.Linear`` does, then apply the mask."""
-        bound = 1.0 / math.sqrt(self.in_features)
-        with torch.no_grad():
-            self.weight.uniform_(-bound, bound, generator=generator)
-            if self.bias is not None:
-                self.bias.uniform_(-bound, bound, generator=generator)
-            self.weight.mul_(self.mask)
-
-    def effective_weight(self) -> torch.Tensor:
-        """``W ⊙ M``, the weight the forward pass uses."""
-        return self.weight * self.mask
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.effective_weight(), self.bias)
-
-    def set_mask(self, mask: Any) -> None:
-        """Replace the mask; weights outside the new mask become zero, weights inside
-        keep their values (a newly opened synapse starts at zero)."""
-        new = _as_mask(mask, tuple(self.mask.shape), self.mask.device)
-        with torch.no_grad():
-            self.mask.copy_(new)
-            self.weight.mul_(self.mask)
-
-    @property
-    def density(self) -> float:
-        """Fraction of synapses that exist (the mask's mean)."""
-        return int(self.mask.sum()) / self.mask.numel()  # exact, not a float32 mean
 
     def to_linear(self) -> nn.Linear:
         """A plain ``torch.nn.Linear`` with the masked weights baked in (dense)."""
@@ -165,7 +178,7 @@ class MaskedLinear(nn.Module):
         )
 
 
-class MaskedConv2d(nn.Module):
+class MaskedConv2d(_Masked):
     r"""A 2-D convolution whose channel-to-channel synapses are given by a boolean mask.
 
     .. math:: y = (W \odot M) \star x + b
@@ -244,37 +257,12 @@ class MaskedConv2d(nn.Module):
             f"shape {shape}, got {tuple(given)}"
         )
 
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw the weights and bias as ``torch.nn.Conv2d`` does, then apply the mask."""
-        bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size**2)
-        with torch.no_grad():
-            self.weight.uniform_(-bound, bound, generator=generator)
-            if self.bias is not None:
-                self.bias.uniform_(-bound, bound, generator=generator)
-            self.weight.mul_(self.mask)
-
-    def effective_weight(self) -> torch.Tensor:
-        """``W ⊙ M``, the weight the forward pass uses."""
-        return self.weight * self.mask
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, self.effective_weight(), self.bias, self.stride, self.padding)
 
     def channel_mask(self) -> torch.Tensor:
         """``(out_channels, in_channels)``: which input channels each output channel hears."""
         return self.mask.flatten(2).any(-1)
-
-    def set_mask(self, mask: Any) -> None:
-        """Replace the mask (channel or full shape); weights outside it become zero."""
-        new = self._full_mask(mask)
-        with torch.no_grad():
-            self.mask.copy_(new)
-            self.weight.mul_(self.mask)
-
-    @property
-    def density(self) -> float:
-        """Fraction of weights that exist."""
-        return int(self.mask.sum()) / self.mask.numel()
 
     def extra_repr(self) -> str:
         return (
