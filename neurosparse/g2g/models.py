@@ -64,7 +64,58 @@ CONNECTIVITIES = ("ensemble", "erdos_renyi", "erk", "dense")
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
 
-class G2GNet(ResultMixin, nn.Module):
+class _G2GBase(ResultMixin, nn.Module):
+    """The connectivity settings, mask drawing and generators both G2G networks share."""
+
+    source = "Konstantaropoulos, Smyrnakis & Papadopouli 2025, arXiv 2508.14140"
+
+    def _set_connectivity(
+        self, density, connectivity, n_ensembles, pattern, within, decay, activation,
+        smallest: int,
+    ) -> None:  # fmt: skip
+        """Validate and store the shared settings; ``smallest``: the fewest units (or
+        channels) of a layer that is split into ensembles."""
+        self.density = check_real("density", density, low=0.0, high=1.0, low_open=True)
+        self.connectivity = check_choice("connectivity", connectivity, CONNECTIVITIES)
+        self.n_ensembles = check_int("n_ensembles", n_ensembles, low=1)
+        self.pattern = check_choice("pattern", pattern, PATTERNS)
+        self.within = check_real("within", within, low=0.0, high=1.0)
+        self.decay = check_real("decay", decay, low=0.0, high=1.0, low_open=True)
+        self.activation = check_choice("activation", activation, tuple(_ACTIVATIONS))
+        if self.connectivity == "ensemble" and self.n_ensembles > smallest:
+            raise ValueError(
+                f"n_ensembles={self.n_ensembles} is more than the smallest layer's {smallest} units"
+            )
+        self.act = _ACTIVATIONS[self.activation]()
+        self.training_history_ = None  # set by neurosparse.g2g.training.train_classifier
+
+    def _generators(self, seed: Any) -> tuple[np.random.Generator, torch.Generator]:
+        """The masks' generator and the initial weights' torch generator, from ``seed``
+        (recorded)."""
+        mask_rng, weight_rng = self._record_seed(seed).spawn(2)
+        return mask_rng, torch.Generator().manual_seed(int(weight_rng.integers(2**63)))
+
+    def _draw(self, n_pre, n_post, density, pre, post, rng) -> np.ndarray:
+        """A ``(n_post, n_pre)`` mask of this network's connectivity (not ``"dense"``)."""
+        if self.connectivity == "ensemble":
+            return ensemble_mask(
+                n_pre, n_post, density, pattern=self.pattern, within=self.within,
+                decay=self.decay, pre_ensembles=pre, post_ensembles=post, seed=rng,
+            )  # fmt: skip
+        return erdos_renyi_mask(n_pre, n_post, density, seed=rng)
+
+    def _connectivity_params(self) -> dict[str, Any]:
+        return {
+            "density": self.density,
+            "connectivity": self.connectivity,
+            "n_ensembles": self.n_ensembles,
+            "pattern": self.pattern,
+            "within": self.within,
+            "decay": self.decay,
+        }
+
+
+class G2GNet(_G2GBase):
     """A G2G multilayer perceptron (module docstring).
 
     Parameters
@@ -97,7 +148,6 @@ class G2GNet(ResultMixin, nn.Module):
     """
 
     kind = "g2g.g2gnet"
-    source = "Konstantaropoulos, Smyrnakis & Papadopouli 2025, arXiv 2508.14140"
 
     def __init__(
         self,
@@ -118,28 +168,12 @@ class G2GNet(ResultMixin, nn.Module):
         super().__init__()
         self.input_size = check_int("input_size", input_size, low=1)
         self.output_size = check_int("output_size", output_size, low=1)
-        if isinstance(hidden_sizes, int | str) or not isinstance(hidden_sizes, Sequence):
-            raise TypeError(f"hidden_sizes must be a sequence of ints, got {hidden_sizes!r}")
-        self.hidden_sizes = [
-            check_int(f"hidden_sizes[{i}]", h, low=1) for i, h in enumerate(hidden_sizes)
-        ]
-        self.density = check_real("density", density, low=0.0, high=1.0, low_open=True)
-        self.connectivity = check_choice("connectivity", connectivity, CONNECTIVITIES)
-        self.n_ensembles = check_int("n_ensembles", n_ensembles, low=1)
-        self.pattern = check_choice("pattern", pattern, PATTERNS)
-        self.within = check_real("within", within, low=0.0, high=1.0)
-        self.decay = check_real("decay", decay, low=0.0, high=1.0, low_open=True)
+        self.hidden_sizes = _sizes_list("hidden_sizes", hidden_sizes, empty_ok=True)
         self.sparse_output = check_bool("sparse_output", sparse_output)
-        self.activation = check_choice("activation", activation, tuple(_ACTIVATIONS))
         sizes = [self.input_size, *self.hidden_sizes, self.output_size]
-        if self.connectivity == "ensemble" and self.n_ensembles > min(sizes[:-1]):
-            raise ValueError(
-                f"n_ensembles={self.n_ensembles} is more than the smallest layer's "
-                f"{min(sizes[:-1])} units"
-            )
-        rng = self._record_seed(seed)
-        mask_rng, weight_rng = rng.spawn(2)
-        generator = torch.Generator().manual_seed(int(weight_rng.integers(2**63)))
+        self._set_connectivity(density, connectivity, n_ensembles, pattern, within, decay,
+                               activation, smallest=min(sizes[:-1]))  # fmt: skip
+        mask_rng, generator = self._generators(seed)
         n_layers = len(sizes) - 1
         sparse = [i < n_layers - 1 or self.sparse_output for i in range(n_layers)]
         if self.connectivity == "ensemble":
@@ -161,8 +195,6 @@ class G2GNet(ResultMixin, nn.Module):
             self.allowed.append(allowed)
             layers.append(MaskedLinear(sizes[i], sizes[i + 1], mask=mask, generator=generator))
         self.layers = nn.ModuleList(layers)
-        self.act = _ACTIVATIONS[self.activation]()
-        self.training_history_ = None  # set by neurosparse.g2g.training.train_classifier
 
     def _densities(self, sizes: list[int], sparse: list[bool]) -> list[float]:
         if self.connectivity != "erk":
@@ -172,20 +204,16 @@ class G2GNet(ResultMixin, nn.Module):
         return [float(next(erk)) if s else 1.0 for s in sparse]
 
     def _mask(self, i: int, sizes: list[int], density: float, rng) -> tuple[np.ndarray, Any]:
-        n_pre, n_post = sizes[i], sizes[i + 1]
-        if self.connectivity == "ensemble":
-            pre, post = self.ensembles[i], self.ensembles[i + 1]
-            mask = ensemble_mask(
-                n_pre, n_post, density, pattern=self.pattern, within=self.within,
-                decay=self.decay, pre_ensembles=pre, post_ensembles=post, seed=rng,
-            )  # fmt: skip
-            P = ensemble_connectivity(
-                int(pre.max()) + 1, int(post.max()) + 1, self.pattern, within=self.within,
-                decay=self.decay, pre_sizes=np.bincount(pre), post_sizes=np.bincount(post),
-            )  # fmt: skip
-            return mask, allowed_pairs(pre, post, P)
-        mask = erdos_renyi_mask(n_pre, n_post, density, seed=rng)
-        return mask, np.ones((n_post, n_pre), dtype=bool)
+        """Layer ``i``'s mask and the pairs whose ensembles may connect."""
+        pre, post = self.ensembles[i], self.ensembles[i + 1]
+        mask = self._draw(sizes[i], sizes[i + 1], density, pre, post, rng)
+        if self.connectivity != "ensemble":
+            return mask, np.ones(mask.shape, dtype=bool)
+        P = ensemble_connectivity(
+            int(pre.max()) + 1, int(post.max()) + 1, self.pattern, within=self.within,
+            decay=self.decay, pre_sizes=np.bincount(pre), post_sizes=np.bincount(post),
+        )  # fmt: skip
+        return mask, allowed_pairs(pre, post, P)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x.reshape(x.shape[0], -1)
@@ -208,12 +236,7 @@ class G2GNet(ResultMixin, nn.Module):
             "input_size": self.input_size,
             "output_size": self.output_size,
             "hidden_sizes": list(self.hidden_sizes),
-            "density": self.density,
-            "connectivity": self.connectivity,
-            "n_ensembles": self.n_ensembles,
-            "pattern": self.pattern,
-            "within": self.within,
-            "decay": self.decay,
+            **self._connectivity_params(),
             "sparse_output": self.sparse_output,
             "activation": self.activation,
         }
@@ -277,7 +300,7 @@ def _restore_dense(layers, ensembles, tree) -> None:
             ensembles[i + 1] = node["post_ensemble"].values.copy()
 
 
-class G2GConvNet(ResultMixin, nn.Module):
+class G2GConvNet(_G2GBase):
     """The convolutional variant of :class:`G2GNet`.
 
     ``x -> [MaskedConv2d 3x3 -> activation -> max-pool 2] x len(channels) -> flatten ->
@@ -308,7 +331,6 @@ class G2GConvNet(ResultMixin, nn.Module):
     """
 
     kind = "g2g.g2gconvnet"
-    source = G2GNet.source
 
     def __init__(
         self,
@@ -340,23 +362,10 @@ class G2GConvNet(ResultMixin, nn.Module):
             raise ValueError(
                 f"image_size={self.image_size} is too small for {len(self.channels)} poolings by 2"
             )
-        self.density = check_real("density", density, low=0.0, high=1.0, low_open=True)
-        self.connectivity = check_choice("connectivity", connectivity, CONNECTIVITIES)
-        self.n_ensembles = check_int("n_ensembles", n_ensembles, low=1)
-        self.pattern = check_choice("pattern", pattern, PATTERNS)
-        self.within = check_real("within", within, low=0.0, high=1.0)
-        self.decay = check_real("decay", decay, low=0.0, high=1.0, low_open=True)
-        self.activation = check_choice("activation", activation, tuple(_ACTIVATIONS))
-        if self.connectivity == "ensemble" and self.n_ensembles > min(
-            [*self.channels, *self.hidden_sizes]
-        ):
-            raise ValueError(
-                f"n_ensembles={self.n_ensembles} is more than the smallest layer's units "
-                "or channels"
-            )
-        rng = self._record_seed(seed)
-        mask_rng, weight_rng = rng.spawn(2)
-        generator = torch.Generator().manual_seed(int(weight_rng.integers(2**63)))
+        smallest = min([*self.channels, *self.hidden_sizes])
+        self._set_connectivity(density, connectivity, n_ensembles, pattern, within, decay,
+                               activation, smallest=smallest)  # fmt: skip
+        mask_rng, generator = self._generators(seed)
         k = 3
         chans = [self.in_channels, *self.channels]
         features = self.channels[-1] * side * side
@@ -389,9 +398,7 @@ class G2GConvNet(ResultMixin, nn.Module):
                                   self.ensembles[i + 1], mask_rng)  # fmt: skip
             layers.append(MaskedLinear(fc[i], fc[i + 1], mask=mask, generator=generator))
         self.layers = nn.ModuleList(layers)
-        self.act = _ACTIVATIONS[self.activation]()
         self.pool = nn.MaxPool2d(2)
-        self.training_history_ = None  # set by neurosparse.g2g.training.train_classifier
 
     def _densities(self, conv_shapes, fc_shapes, sparse_conv, sparse_fc):
         if self.connectivity != "erk":
@@ -402,14 +409,6 @@ class G2GConvNet(ResultMixin, nn.Module):
         conv = [float(next(erk)) if m else 1.0 for m in sparse_conv]
         dense = [float(next(erk)) if m else 1.0 for m in sparse_fc]
         return conv, dense
-
-    def _draw(self, n_pre, n_post, density, pre, post, rng) -> np.ndarray:
-        if self.connectivity == "ensemble":
-            return ensemble_mask(
-                n_pre, n_post, density, pattern=self.pattern, within=self.within,
-                decay=self.decay, pre_ensembles=pre, post_ensembles=post, seed=rng,
-            )  # fmt: skip
-        return erdos_renyi_mask(n_pre, n_post, density, seed=rng)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:  # flattened images
@@ -438,12 +437,7 @@ class G2GConvNet(ResultMixin, nn.Module):
             "output_size": self.output_size,
             "channels": list(self.channels),
             "hidden_sizes": list(self.hidden_sizes),
-            "density": self.density,
-            "connectivity": self.connectivity,
-            "n_ensembles": self.n_ensembles,
-            "pattern": self.pattern,
-            "within": self.within,
-            "decay": self.decay,
+            **self._connectivity_params(),
             "activation": self.activation,
         }
 
