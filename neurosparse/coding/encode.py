@@ -690,9 +690,10 @@ def _run(
     """Chunked driver shared by :func:`sparse_encode` and :func:`encode_batch`."""
     n = X.shape[0] if X is not None else cov.shape[0]
     k = gram.shape[0]
+    if solver != "cd" and lipschitz is None:  # once per call: the step and the
+        lipschitz = _lipschitz(D, gram)  # divergence check of every chunk use it
     if solver != "cd" and step is None:
-        L = lipschitz if lipschitz is not None else _lipschitz(D, gram)
-        step = 1.0 / L
+        step = 1.0 / lipschitz
         if solver == "lca":
             step *= float(np.min(np.diag(gram)))
     norms_k = norms if code == K.CEL0 else np.ones(k)
@@ -721,7 +722,7 @@ def _run(
             )  # fmt: skip
         _check_not_diverged(
             R, Rb, C, gram, code=code, q=q, lam=lam, norms=norms_k, positive=positive,
-            solver=solver, step=step, lipschitz=lipschitz, D=D, first=lo,
+            solver=solver, step=step, lipschitz=lipschitz, first=lo,
         )  # fmt: skip
         codes[lo:hi], n_iter[lo:hi], converged[lo:hi] = R, it, ok
         if return_info:
@@ -744,7 +745,7 @@ def _run(
 
 
 def _check_not_diverged(
-    R, R0, C, gram, *, code, q, lam, norms, positive, solver, step, lipschitz, D, first,
+    R, R0, C, gram, *, code, q, lam, norms, positive, solver, step, lipschitz, first,
 ):  # fmt: skip
     """Raise ``FloatingPointError`` when a solve diverged, instead of returning its codes.
 
@@ -758,14 +759,15 @@ def _check_not_diverged(
     1/2 ||x||^2`` is bounded below by ``1/2 ||c||^2 / L`` (``||c|| <= ||D|| ||x||``).
     """
     finite = np.isfinite(R).all(axis=1)
-    if finite.all():  # (huge finite codes may still overflow the objective: inf is caught)
+    # coordinate descent minimises exactly along each coordinate: its objective cannot
+    # rise, so only non-finite codes (a broken dictionary or lam) can betray it
+    if finite.all() and solver != "cd":  # (huge codes overflowing the objective: caught)
         pb = _Problem(C, gram)
         pen = _penalty_record(code, q, lam, norms, positive)
         zero = np.zeros(R.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):
             delta = pb.objective(R, pb.product(R, np.empty_like(R)), C, zero, pen)
-        L = lipschitz if lipschitz is not None else _lipschitz(D, gram)
-        ref = 0.5 * np.einsum("ij,ij->i", C, C) / L  # <= F(0)
+        ref = 0.5 * np.einsum("ij,ij->i", C, C) / lipschitz  # <= F(0)
         if np.any(R0 != 0):
             ref = ref + np.maximum(
                 0.0, pb.objective(R0, pb.product(R0, np.empty_like(R0)), C, zero, pen)
@@ -775,12 +777,12 @@ def _check_not_diverged(
         bad = ~finite
     if not bad.any():
         return
-    L = lipschitz if lipschitz is not None else _lipschitz(D, gram)
     sample = first + int(np.flatnonzero(bad)[0])
     hint = (
         "the coordinate descent step is exact; check the dictionary and lam"
         if solver == "cd"
-        else f"step={step!r} is too long: ISTA and FISTA converge for step <= 1/L = {1.0 / L:.4g}"
+        else f"step={step!r} is too long: ISTA and FISTA converge for step <= 1/L = "
+        f"{1.0 / lipschitz:.4g}"
         + (" (the LCA for step <= min_i ||d_i||^2 / L)" if solver == "lca" else "")
         + "; leave step=None to use that bound"
     )
