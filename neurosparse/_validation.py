@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ __all__ = [
     "check_choice",
     "check_int",
     "check_real",
+    "check_sizes",
     "resolve_rng",
     "seed_attr",
     "seed_from_attr",
@@ -149,6 +150,17 @@ def check_array(
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
     return arr
+
+
+def check_sizes(name: str, value: Any, *, empty_ok: bool = False) -> list[int]:
+    """A sequence of positive integers (layer sizes), as a list; each entry checked by
+    :func:`check_int` under the name ``name[i]``."""
+    if isinstance(value, int | str) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a sequence of ints, got {_show(value)}")
+    out = [check_int(f"{name}[{i}]", v, low=1) for i, v in enumerate(value)]
+    if not out and not empty_ok:
+        raise ValueError(f"{name} is empty: give at least one size")
+    return out
 
 
 def resolve_rng(seed: Any) -> np.random.Generator:

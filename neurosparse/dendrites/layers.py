@@ -69,7 +69,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
 import numpy as np
 
 from neurosparse._estimator import ResultMixin
-from neurosparse._validation import check_choice, check_int, check_real, resolve_rng
+from neurosparse._validation import (
+    check_choice,
+    check_int,
+    check_real,
+    check_sizes,
+    resolve_rng,
+)
 from neurosparse.nn import KWinners, MaskedLinear
 
 __all__ = [
@@ -335,11 +341,7 @@ class _MLPBase(ResultMixin, nn.Module):
     ) -> None:
         self.input_size = check_int("input_size", input_size, low=1)
         self.output_size = check_int("output_size", output_size, low=1)
-        if isinstance(hidden_sizes, int | str) or not isinstance(hidden_sizes, Sequence):
-            raise TypeError(f"hidden_sizes must be a sequence of ints, got {hidden_sizes!r}")
-        self.hidden_sizes = [
-            check_int(f"hidden_sizes[{i}]", h, low=1) for i, h in enumerate(hidden_sizes)
-        ]
+        self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes, empty_ok=True)
         if not isinstance(kw, bool):
             raise TypeError(f"kw must be a bool, got {kw!r}")
         self.kw = kw

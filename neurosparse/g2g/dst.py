@@ -51,7 +51,14 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
         name="torch",
     ) from exc
 
-from neurosparse._validation import check_choice, check_int, check_real, resolve_rng, seed_attr
+from neurosparse._validation import (
+    _show,
+    check_choice,
+    check_int,
+    check_real,
+    resolve_rng,
+    seed_attr,
+)
 from neurosparse.nn import MaskedLinear
 
 __all__ = [
@@ -67,11 +74,6 @@ REGROWTH_RULES = ("random", "gradient", "hebbian")
 
 #: The scopes of :class:`GradualMagnitudePruning`.
 SCOPES = ("layer", "global")
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # --------------------------------------------------------------------------- schedules

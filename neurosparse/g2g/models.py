@@ -44,7 +44,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     ) from exc
 
 from neurosparse._estimator import ResultMixin
-from neurosparse._validation import check_bool, check_choice, check_int, check_real
+from neurosparse._validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    check_sizes,
+)
 from neurosparse.g2g.masks import (
     PATTERNS,
     allowed_pairs,
@@ -168,7 +174,7 @@ class G2GNet(_G2GBase):
         super().__init__()
         self.input_size = check_int("input_size", input_size, low=1)
         self.output_size = check_int("output_size", output_size, low=1)
-        self.hidden_sizes = _sizes_list("hidden_sizes", hidden_sizes, empty_ok=True)
+        self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes, empty_ok=True)
         self.sparse_output = check_bool("sparse_output", sparse_output)
         sizes = [self.input_size, *self.hidden_sizes, self.output_size]
         self._set_connectivity(density, connectivity, n_ensembles, pattern, within, decay,
@@ -353,8 +359,8 @@ class G2GConvNet(_G2GBase):
         self.in_channels = check_int("in_channels", in_channels, low=1)
         self.image_size = check_int("image_size", image_size, low=1)
         self.output_size = check_int("output_size", output_size, low=1)
-        self.channels = _sizes_list("channels", channels)
-        self.hidden_sizes = _sizes_list("hidden_sizes", hidden_sizes, empty_ok=True)
+        self.channels = check_sizes("channels", channels)
+        self.hidden_sizes = check_sizes("hidden_sizes", hidden_sizes, empty_ok=True)
         if not self.channels:
             raise ValueError("channels must list at least one convolution")
         side = self.image_size >> len(self.channels)
@@ -482,15 +488,6 @@ class G2GConvNet(_G2GBase):
                 conv.weight.copy_(torch.from_numpy(node["weight"].values))
                 conv.bias.copy_(torch.from_numpy(node["bias"].values))
         _restore_dense(self.layers, self.ensembles, tree)
-
-
-def _sizes_list(name: str, sizes: Any, *, empty_ok: bool = False) -> list[int]:
-    if isinstance(sizes, int | str) or not isinstance(sizes, Sequence):
-        raise TypeError(f"{name} must be a sequence of ints, got {sizes!r}")
-    out = [check_int(f"{name}[{i}]", h, low=1) for i, h in enumerate(sizes)]
-    if not out and not empty_ok:
-        raise ValueError(f"{name} is empty")
-    return out
 
 
 def _training_metrics(curves: Any) -> dict[str, Any]:
