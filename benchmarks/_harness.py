@@ -65,3 +65,53 @@ def verdict(ratio: float, target: float, *, higher_is_better: bool = True) -> st
     """'MET' or 'NOT MET' for a ratio against its target."""
     ok = ratio >= target if higher_is_better else ratio <= target
     return f"{'MET' if ok else 'NOT MET'} (target {'>=' if higher_is_better else '<='} {target:g})"
+
+
+def random_layer(n: int, density: float, seed: int = 0):
+    """``(pre, post, weight)`` of an ``n -> n`` layer with ``round(density n^2)``
+    synapses drawn without replacement, weights uniform in [0, 0.2)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n_syn = round(density * n * n)
+    flat = rng.choice(n * n, size=n_syn, replace=False)
+    post, pre = np.divmod(flat, n)
+    weight = 0.2 * rng.random(n_syn)
+    return pre, post, weight
+
+
+def layer_result(pre, post, weight, n: int):
+    """A result holding that layer as ``connectivity/layer`` (input -> output)."""
+    from neurosparse.results import connectivity_from_indices, new_result
+
+    node = connectivity_from_indices(
+        pre, post, n, n, weight=weight, pre_layer="input", post_layer="output"
+    )
+    return new_result("bench.layer", source="benchmark", groups={"connectivity/layer": node})
+
+
+def hand_lif_network(pre, post, weight, n: int, rate: float):
+    """The reference the brian2 benchmarks compare the bridge with: Poisson inputs at
+    ``rate`` Hz into ``n`` LIF units (the bridge's default equations), synapses
+    ``pre -> post`` with ``weight``, written directly in brian2 on the current target.
+    Returns ``(network, spike_monitor)``."""
+    import brian2 as b2
+    from brian2 import Hz, ms
+
+    clock = b2.Clock(dt=0.1 * ms)
+    inp = b2.PoissonGroup(n, rate * Hz, clock=clock)
+    lif = b2.NeuronGroup(
+        n,
+        "dv/dt = (v_rest - v)/tau : 1 (unless refractory)",
+        threshold="v > v_threshold",
+        reset="v = v_reset",
+        refractory=2 * ms,
+        method="exact",
+        namespace={"tau": 20 * ms, "v_rest": 0.0, "v_threshold": 1.0, "v_reset": 0.0},
+        clock=clock,
+    )
+    syn = b2.Synapses(inp, lif, "w : 1", on_pre="v_post += w", clock=clock, namespace={})
+    syn.connect(i=pre, j=post)
+    syn.w = weight
+    mon = b2.SpikeMonitor(lif)
+    return b2.Network(inp, lif, syn, mon), mon

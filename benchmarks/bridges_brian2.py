@@ -21,25 +21,7 @@ import time
 import tracemalloc
 
 import numpy as np
-from _harness import machine, table, verdict
-
-
-def _layer(n: int, density: float, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    n_syn = round(density * n * n)
-    flat = rng.choice(n * n, size=n_syn, replace=False)
-    post, pre = np.divmod(flat, n)
-    weight = 0.2 * rng.random(n_syn)
-    return pre, post, weight
-
-
-def _result(pre, post, weight, n):
-    from neurosparse.results import connectivity_from_indices, new_result
-
-    node = connectivity_from_indices(
-        pre, post, n, n, weight=weight, pre_layer="input", post_layer="output"
-    )
-    return new_result("bench.layer", source="benchmark", groups={"connectivity/layer": node})
+from _harness import hand_lif_network, layer_result, machine, random_layer, table, verdict
 
 
 def _bridge(result, duration, rate):
@@ -56,26 +38,10 @@ def _bridge(result, duration, rate):
 
 def _by_hand(pre, post, weight, n, duration, rate):
     import brian2 as b2
-    from brian2 import Hz, ms, second
+    from brian2 import second
 
     b2.prefs.codegen.target = "numpy"
-    clock = b2.Clock(dt=0.1 * ms)
-    inp = b2.PoissonGroup(n, rate * Hz, clock=clock)
-    lif = b2.NeuronGroup(
-        n,
-        "dv/dt = (v_rest - v)/tau : 1 (unless refractory)",
-        threshold="v > v_threshold",
-        reset="v = v_reset",
-        refractory=2 * ms,
-        method="exact",
-        namespace={"tau": 20 * ms, "v_rest": 0.0, "v_threshold": 1.0, "v_reset": 0.0},
-        clock=clock,
-    )
-    syn = b2.Synapses(inp, lif, "w : 1", on_pre="v_post += w", clock=clock, namespace={})
-    syn.connect(i=pre, j=post)
-    syn.w = weight
-    mon = b2.SpikeMonitor(lif)
-    net = b2.Network(inp, lif, syn, mon)
+    net, mon = hand_lif_network(pre, post, weight, n, rate)
     b2.seed(0)
     net.run(duration * second, namespace={})
     return np.asarray(mon.i[:]), np.asarray(mon.t_[:])
@@ -93,8 +59,8 @@ def main() -> None:
 
     # 1. build + run, bridge against hand-written brian2
     n, rate = 1000, 20.0
-    pre, post, weight = _layer(n, 0.05)
-    result = _result(pre, post, weight, n)
+    pre, post, weight = random_layer(n, 0.05)
+    result = layer_result(pre, post, weight, n)
     # first calls (code generation caches) are excluded
     a = _bridge(result, args.duration, rate)
     b = _by_hand(pre, post, weight, n, args.duration, rate)
@@ -134,8 +100,8 @@ def main() -> None:
     from neurosparse.bridges import to_brian2
 
     n = 4096
-    pre, post, weight = _layer(n, 0.05, seed=1)
-    result = _result(pre, post, weight, n)
+    pre, post, weight = random_layer(n, 0.05, seed=1)
+    result = layer_result(pre, post, weight, n)
     del pre, post, weight
     dense_bytes = n * n * 8
     rows = []

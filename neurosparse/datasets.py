@@ -13,6 +13,12 @@ gives and read the original format:
 - :func:`read_cifar10_binary`, :func:`load_cifar10` -- CIFAR-10's binary version (never
   the pickled Python version).
 - :func:`read_van_hateren_imc`, :func:`read_olshausen_images` -- natural images.
+- :func:`read_frame_folders` -- video frames laid out ``class/sequence/frame files``
+  (UCF101, Weizmann after frame extraction), as :class:`FrameSequences`.
+
+Generated offline: :func:`moving_digits` -- moving-MNIST-style sequences (8 compass
+directions and 2 rotations, :data:`MOTIONS`) from the shipped subset, as
+:class:`MovingDigits`.
 
 Shipped with a dependency: :func:`load_digits` -- scikit-learn's 8 x 8 digits.
 
@@ -22,14 +28,26 @@ missing, truncated or fails its checksum.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
+import math
 import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from neurosparse._validation import check_choice
+from neurosparse._validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    resolve_rng,
+)
 
 __all__ = [
     "CHECKSUMS",
@@ -625,3 +643,720 @@ __all__ += [
     "load_mnist",
     "read_cifar10_binary",
 ]
+
+
+# --- generated sequences: moving digits (temporal sparsity, Sparsey) ----------------------
+
+#: The motion classes of :func:`moving_digits`, in label order: the eight compass
+#: directions (counter-clockwise from east), then the two rotations about the canvas
+#: centre. North is up: the row index decreases.
+MOTIONS = (
+    "east",
+    "north-east",
+    "north",
+    "north-west",
+    "west",
+    "south-west",
+    "south",
+    "south-east",
+    "clockwise",
+    "counter-clockwise",
+)
+
+# (row step, column step) of each compass motion, per unit of speed
+_COMPASS_STEPS = {
+    "east": (0, 1),
+    "north-east": (-1, 1),
+    "north": (-1, 0),
+    "north-west": (-1, -1),
+    "west": (0, -1),
+    "south-west": (1, -1),
+    "south": (1, 0),
+    "south-east": (1, 1),
+}
+# sense of the rotations as seen on screen (north up): +1 counter-clockwise
+_ROTATIONS = {"clockwise": -1, "counter-clockwise": 1}
+
+
+@dataclass(frozen=True, eq=False)
+class MovingDigits:
+    """Sequences of one moving digit each, made by :func:`moving_digits`.
+
+    Attributes
+    ----------
+    frames : ndarray of float32, shape (n_sequences, n_frames, canvas, canvas)
+        (sequence, frame, row, column), values in [0, 1] on a black (0) background; row
+        0 is the top (north), column 0 the left (west).
+    digit : ndarray of int64, shape (n_sequences,)
+        The label of the digit each sequence moves.
+    motion : ndarray of int64, shape (n_sequences,)
+        The motion class of each sequence, an index into ``motions``.
+    motions : tuple of str
+        The names of the motion classes, :data:`MOTIONS`.
+    source_index : ndarray of int64, shape (n_sequences,)
+        The source image each sequence moves: an index into the ``images`` given, or
+        into the images of :func:`load_mnist_subset`.
+    """
+
+    frames: np.ndarray
+    digit: np.ndarray
+    motion: np.ndarray
+    motions: tuple[str, ...]
+    source_index: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.frames.shape[0])
+
+
+@functools.lru_cache(maxsize=2)
+def _mnist_subset_cached(path: str) -> tuple[np.ndarray, np.ndarray]:
+    # read once per process (checksum, gunzip, CSV parse); read-only, so never changed
+    images, labels = load_mnist_subset(path)
+    images.flags.writeable = False
+    labels.flags.writeable = False
+    return images, labels
+
+
+def _motion_names(motion: object) -> tuple[str, ...]:
+    """The motion names asked for, in :data:`MOTIONS` order, without repeats."""
+    if isinstance(motion, str):
+        if motion == "all":
+            return MOTIONS
+        names: tuple = (motion,)
+    else:
+        try:
+            names = tuple(motion)  # type: ignore[arg-type]
+        except TypeError:
+            raise TypeError(
+                f"motion must be 'all', a motion name or a sequence of motion names, got {motion!r}"
+            ) from None
+    if not names:
+        raise ValueError("motion is empty: give 'all' or at least one motion name")
+    bad_type = [name for name in names if not isinstance(name, str)]
+    if bad_type:
+        raise TypeError(f"motion names must be strings, got {bad_type[0]!r} in {motion!r}")
+    unknown = [name for name in names if name not in MOTIONS]
+    if unknown:
+        raise ValueError(
+            f"motion: unknown motion name(s) {', '.join(map(repr, unknown))}; the names are "
+            f"{', '.join(map(repr, MOTIONS))} (or 'all')"
+        )
+    return tuple(name for name in MOTIONS if name in names)
+
+
+def _floor3(value: float) -> str:
+    # a bound printed without rounding up past it
+    return f"{math.floor(value * 1000) / 1000:g}"
+
+
+def _check_motions_fit(
+    names: tuple[str, ...], n_frames: int, canvas: int, digit_size: int, speed: float
+) -> None:
+    room = canvas - digit_size
+    travel = speed * (n_frames - 1)
+    radius = room / 2
+    problems: dict[str, str] = {}
+    for name in names:
+        if name in _COMPASS_STEPS and travel > room:
+            options = [
+                f"n_frames <= {math.floor(room / speed) + 1}",
+                f"speed <= {_floor3(room / (n_frames - 1))}",
+            ]
+            if canvas - travel >= 1:
+                options.append(f"digit_size <= {math.floor(canvas - travel)}")
+            options.append(f"canvas >= {math.ceil(digit_size + travel)}")
+            problems[name] = (
+                f"the digit ({digit_size} pixels) travels speed * (n_frames - 1) = "
+                f"{speed:g} * {n_frames - 1} = {travel:g} pixels, and {digit_size} + "
+                f"{travel:g} > canvas = {canvas}; it fits with {', '.join(options[:-1])} "
+                f"or {options[-1]}"
+            )
+        elif name in _ROTATIONS and travel > 0 and radius == 0:
+            problems[name] = (
+                f"the digit fills the canvas (digit_size = canvas = {canvas}), leaving no "
+                f"room for a circular path; it fits with digit_size < canvas, speed = 0 or "
+                f"n_frames = 1"
+            )
+        elif name in _ROTATIONS and travel > 0 and speed > radius * math.pi / 2:
+            problems[name] = (
+                f"its circle has radius (canvas - digit_size) / 2 = {radius:g} pixels and a "
+                f"step of speed = {speed:g} pixels along it would turn the digit by more "
+                f"than a quarter turn per frame (the sense of rotation would be lost); it "
+                f"fits with speed <= {_floor3(radius * math.pi / 2)}, a smaller digit_size "
+                f"or a larger canvas"
+            )
+    if problems:
+        first = next(iter(problems))
+        message = f"motion {first!r} does not fit in the canvas: {problems[first]}"
+        others = [name for name in problems if name != first]
+        if others:
+            message += f". Nor do {', '.join(map(repr, others))}"
+        fit = [name for name in names if name not in problems]
+        if fit:
+            message += f". Of the motions asked for, these fit: {', '.join(map(repr, fit))}"
+        raise ValueError(message)
+
+
+def _sequence_sources(images: object, labels: object) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Check user-given source images and labels; ``None`` when neither is given."""
+    if images is None and labels is None:
+        return None
+    if images is None or labels is None:
+        given, missing = ("images", "labels") if labels is None else ("labels", "images")
+        raise ValueError(
+            f"images and labels must be given together: got {given} but {missing}=None"
+        )
+    images = check_array("images", images, ndim=3, dtype=None)
+    if images.dtype.kind not in "uif":
+        raise TypeError(
+            f"images must hold numbers (integers 0..255 or floats in [0, 1]), got dtype "
+            f"{images.dtype}"
+        )
+    low, high = images.min(), images.max()
+    if images.dtype.kind in "ui":
+        scale = 255
+        if low < 0 or high > 255:
+            raise ValueError(
+                f"images: integer pixel values must be in 0..255, got min {low} and max {high}"
+            )
+    else:
+        scale = 1
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"images: float pixel values must be in [0, 1], got min {low:g} and max "
+                f"{high:g} (divide 0..255 data by 255, or pass it as integers)"
+            )
+    labels = check_array("labels", labels, ndim=1, dtype=None)
+    if labels.dtype.kind not in "ui":
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+    if labels.shape[0] != images.shape[0]:
+        raise ValueError(
+            f"labels has {labels.shape[0]} entries for {images.shape[0]} images "
+            f"(images.shape = {images.shape}): give one label per image"
+        )
+    return images, labels.astype(np.int64), scale
+
+
+def _split_pool(labels: np.ndarray, split: str) -> np.ndarray:
+    """The source indices a split draws from (each class's first or second half)."""
+    if split == "all":
+        return np.arange(labels.shape[0])
+    parts = []
+    for value in np.unique(labels):
+        members = np.flatnonzero(labels == value)
+        half = (members.size + 1) // 2
+        parts.append(members[:half] if split == "train" else members[half:])
+    pool = np.sort(np.concatenate(parts))
+    if pool.size == 0:
+        raise ValueError(
+            f"split={split!r} leaves no source images: the test half of a class is its "
+            f"second half, empty for a class of one image; give at least two images of a "
+            f"class, or split='all'"
+        )
+    return pool
+
+
+def _area_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) weights of area averaging: output pixel i covers input
+    ``[i * n_in / n_out, (i + 1) * n_in / n_out)``, each input pixel by its overlap."""
+    scale = n_in / n_out
+    edges = np.arange(n_out + 1) * scale
+    pixels = np.arange(n_in)
+    overlap = np.minimum(edges[1:, None], pixels + 1) - np.maximum(edges[:-1, None], pixels)
+    return np.clip(overlap, 0.0, None) / scale
+
+
+def _digit_paths(
+    motion: np.ndarray, uniform: np.ndarray, n_frames: int, canvas: int, digit_size: int,
+    speed: float,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Top-left corner (row, column) of the digit in every frame, whole pixels."""
+    room = canvas - digit_size
+    travel = speed * (n_frames - 1)
+    t = np.arange(n_frames)
+    top = np.empty((motion.size, n_frames))
+    left = np.empty((motion.size, n_frames))
+    for k, name in enumerate(MOTIONS):
+        chosen = motion == k
+        if not chosen.any():
+            continue
+        if name in _COMPASS_STEPS:
+            for axis, (step, out) in enumerate(zip(_COMPASS_STEPS[name], (top, left))):
+                # the path's lowest coordinate, a whole pixel in [0, room - travel]
+                high = math.floor(room - travel) if step else room
+                low_end = np.minimum(np.floor(uniform[chosen, axis] * (high + 1)), high)
+                if step > 0:
+                    out[chosen] = low_end[:, None] + speed * t
+                elif step < 0:
+                    out[chosen] = low_end[:, None] + (travel - speed * t)
+                else:
+                    out[chosen] = low_end[:, None]
+        else:
+            radius = room / 2
+            omega = speed / radius if radius > 0 else 0.0
+            theta = 2 * np.pi * uniform[chosen, 0][:, None] + _ROTATIONS[name] * omega * t
+            top[chosen] = radius - radius * np.sin(theta)
+            left[chosen] = radius + radius * np.cos(theta)
+    # round half up, to whole pixels; the clip only guards against float round-off
+    top = np.clip(np.floor(top + 0.5), 0, room).astype(np.intp)
+    left = np.clip(np.floor(left + 0.5), 0, room).astype(np.intp)
+    return top, left
+
+
+def moving_digits(
+    n_sequences: int,
+    *,
+    n_frames: int = 8,
+    canvas: int = 32,
+    digit_size: int = 16,
+    motion: str | Sequence[str] = "all",
+    speed: float = 2,
+    split: str = "all",
+    images: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    seed: int | np.random.Generator | np.random.SeedSequence | None = None,
+) -> MovingDigits:
+    """Moving-MNIST-style sequences: one digit moving on a black canvas, in 10 motions.
+
+    Generated offline from the shipped MNIST subset (:func:`load_mnist_subset`) or from
+    the ``images`` given. Each sequence draws one source image (uniformly from the
+    split's pool, so the labels follow the source's class balance) and one motion class
+    (uniformly from ``motion``), shrinks the image to ``digit_size x digit_size`` by
+    area averaging, and pastes it, unchanged, at a new position in each of ``n_frames``
+    black ``canvas x canvas`` frames. The digit is entirely inside the canvas in every
+    frame.
+
+    The motion classes (:data:`MOTIONS`, the order of the ``motion`` labels):
+
+    - the eight compass directions ``east``, ``north-east``, ``north``, ``north-west``,
+      ``west``, ``south-west``, ``south``, ``south-east`` (north is up: the row index
+      decreases), moving ``speed`` pixels per frame along each axis the direction moves
+      on (a diagonal step is ``speed`` pixels across and ``speed`` pixels up or down).
+      The start is drawn uniformly among the whole-pixel positions whose whole path
+      stays inside the canvas: along a moving axis the path spans
+      ``speed * (n_frames - 1)`` pixels, along a still axis the digit sits anywhere;
+    - ``clockwise`` and ``counter-clockwise`` (as seen on screen): the digit's centre
+      runs on the largest circle about the canvas centre that keeps the digit inside,
+      radius ``(canvas - digit_size) / 2``, ``speed`` pixels of arc per frame
+      (``speed / radius`` radians), from a start angle drawn uniformly in [0, 2 pi).
+
+    Positions are rounded (half up) to whole pixels, so the digit is resampled once
+    (the downscaling) and never blurred by a sub-pixel shift.
+
+    Parameters
+    ----------
+    n_sequences : int
+        Number of sequences, >= 1.
+    n_frames : int
+        Frames per sequence, >= 1.
+    canvas : int
+        Height and width of a frame in pixels, >= 1.
+    digit_size : int
+        Height and width of the digit after downscaling, 1 .. ``canvas``. The source
+        image is area-averaged (each output pixel the mean of the source area it covers,
+        fractional pixels weighted by their overlap): no aliasing, values stay in [0, 1].
+    motion : "all", str or sequence of str
+        ``"all"`` draws the motion class uniformly from the 10 :data:`MOTIONS`; a name
+        or a sequence of names draws uniformly from those (in :data:`MOTIONS` order,
+        repeats ignored). The labels in the result are indices into :data:`MOTIONS`
+        either way.
+    speed : float
+        Pixels per frame, >= 0 (0: still digits). Every motion asked for must fit: a
+        compass motion needs ``digit_size + speed * (n_frames - 1) <= canvas``; a
+        rotation needs ``speed <= radius * pi / 2`` (at most a quarter turn per frame,
+        so that the sense of rotation stays visible) and ``radius > 0`` when the digit
+        moves.
+    split : {"all", "train", "test"}
+        Which source images are drawn from: ``"all"``; ``"train"``, the first half of
+        each class's images (by index: for a class of ``m`` images its first
+        ``ceil(m / 2)``, images 0..249 of each class in the shipped subset); ``"test"``,
+        the rest (images 250..499 of each class). Training and test sequences generated
+        with ``split="train"`` and ``split="test"`` never share a source image, whatever
+        their seeds.
+    images : array-like, shape (n_images, height, width), optional
+        Source images instead of the MNIST subset: integers 0..255 (divided by 255) or
+        floats in [0, 1]. Given together with ``labels``.
+    labels : array-like of int, shape (n_images,), optional
+        The class of each source image (any integers).
+    seed : int, numpy.random.Generator, numpy.random.SeedSequence or None
+        Same seed, same sequences.
+
+    Returns
+    -------
+    MovingDigits
+        ``frames`` (float32, (n_sequences, n_frames, canvas, canvas), in [0, 1]),
+        ``digit`` and ``motion`` labels (int64), ``motions`` (:data:`MOTIONS`) and
+        ``source_index``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument, before anything is read or drawn: naming it, the value and
+        what is allowed; a motion that does not fit says which values would.
+    DataError
+        If the shipped MNIST subset is missing or corrupt (when ``images`` is None).
+
+    Examples
+    --------
+    >>> train = moving_digits(1000, split="train", seed=0)
+    >>> test = moving_digits(200, split="test", seed=1)
+    >>> train.frames.shape, MOTIONS[train.motion[0]]  # doctest: +SKIP
+    ((1000, 8, 32, 32), 'south-west')
+    """
+    n_sequences = check_int("n_sequences", n_sequences, low=1)
+    n_frames = check_int("n_frames", n_frames, low=1)
+    canvas = check_int("canvas", canvas, low=1)
+    digit_size = check_int("digit_size", digit_size, low=1, high=canvas)
+    speed = check_real("speed", speed, low=0.0)
+    split = check_choice("split", split, ("all", "train", "test"))
+    names = _motion_names(motion)
+    _check_motions_fit(names, n_frames, canvas, digit_size, speed)
+    given = _sequence_sources(images, labels)
+    rng = resolve_rng(seed)
+    if given is None:
+        source, source_labels = _mnist_subset_cached(str(data_dir() / "mnist_5k.csv.gz"))
+        scale = 255
+    else:
+        source, source_labels, scale = given
+    pool = _split_pool(source_labels, split)
+
+    source_index = pool[rng.integers(0, pool.size, size=n_sequences)]
+    allowed = np.array([MOTIONS.index(name) for name in names], dtype=np.int64)
+    motion_index = allowed[rng.integers(0, allowed.size, size=n_sequences)]
+    uniform = rng.random((n_sequences, 2))
+    top, left = _digit_paths(motion_index, uniform, n_frames, canvas, digit_size, speed)
+
+    used, which = np.unique(source_index, return_inverse=True)
+    height, width = source.shape[1:]
+    shrunk = (
+        _area_weights(height, digit_size)
+        @ (source[used].astype(np.float64) / scale)
+        @ _area_weights(width, digit_size).T
+    )
+    shrunk = np.clip(shrunk, 0.0, 1.0).astype(np.float32)
+
+    frames = np.zeros((n_sequences, n_frames, canvas, canvas), dtype=np.float32)
+    offsets = np.arange(digit_size)
+    rows = top[:, :, None, None] + offsets[:, None]  # (sequence, frame, row, 1)
+    cols = left[:, :, None, None] + offsets  # (sequence, frame, 1, column)
+    frames[
+        np.arange(n_sequences)[:, None, None, None],
+        np.arange(n_frames)[:, None, None],
+        rows,
+        cols,
+    ] = shrunk[which.reshape(-1)][:, None]
+    return MovingDigits(
+        frames=frames,
+        digit=source_labels[source_index].astype(np.int64),
+        motion=motion_index,
+        motions=MOTIONS,
+        source_index=source_index.astype(np.int64),
+    )
+
+
+__all__ += ["MOTIONS", "MovingDigits", "moving_digits"]
+
+
+# --- user video frames: path/<class>/<sequence>/<frame files> -----------------------------
+
+_FRAME_LAYOUT = "path/<class name>/<sequence name>/<frame image files>"
+_NUMBER = re.compile(r"(\d+)")
+
+
+def _natural_key(name: str) -> tuple[list, str]:
+    """Sort key reading runs of digits as numbers: ``frame2`` before ``frame10``."""
+    parts = _NUMBER.split(name)  # text, number, text, ...: the same kind at each position
+    return [int(part) if i % 2 else part.casefold() for i, part in enumerate(parts)], name
+
+
+@dataclass(frozen=True, eq=False)
+class FrameSequences:
+    """Video frame sequences read by :func:`read_frame_folders`.
+
+    Attributes
+    ----------
+    frames : list of ndarray of float32
+        One array per sequence, shape (n_frames_i, height, width) (grayscale) or
+        (n_frames_i, height, width, 3) (RGB), values in [0, 1]; the sequences may differ
+        in length, never in frame shape.
+    labels : ndarray of int64, shape (n_sequences,)
+        The class of each sequence, an index into ``classes``.
+    classes : tuple of str
+        The class folder names, sorted.
+    names : tuple of str
+        The sequence folder names (unique within a class).
+    """
+
+    frames: list[np.ndarray]
+    labels: np.ndarray
+    classes: tuple[str, ...]
+    names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """The number of frames of each sequence, int64 (n_sequences,)."""
+        return np.array([seq.shape[0] for seq in self.frames], dtype=np.int64)
+
+    def stack(self, n_frames: int) -> np.ndarray:
+        """The first ``n_frames`` frames of every sequence, as one array.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_sequences, n_frames, height, width[, 3])
+
+        Raises
+        ------
+        ValueError
+            If a sequence has fewer than ``n_frames`` frames (the message names them and
+            the longest ``n_frames`` that stacks them all).
+        """
+        n_frames = check_int("n_frames", n_frames, low=1)
+        lengths = self.lengths
+        short = np.flatnonzero(lengths < n_frames)
+        if short.size:
+            shown = ", ".join(
+                f"{self.classes[self.labels[i]]}/{self.names[i]} ({lengths[i]} frames)"
+                for i in short[:10]
+            )
+            more = f" and {short.size - 10} more" if short.size > 10 else ""
+            raise ValueError(
+                f"n_frames={n_frames} is more than {short.size} of the {len(self)} "
+                f"sequences have: {shown}{more}; n_frames <= {int(lengths.min())} stacks "
+                f"them all"
+            )
+        return np.stack([seq[:n_frames] for seq in self.frames])
+
+
+def _check_frame_size(size: object) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    if isinstance(size, str) or not isinstance(size, Sequence | np.ndarray) or len(size) != 2:
+        raise TypeError(
+            f"size must be None or (height, width), two positive integers, got {size!r}"
+        )
+    return check_int("size[0]", size[0], low=1), check_int("size[1]", size[1], low=1)
+
+
+def _check_extensions(extensions: object) -> tuple[str, ...]:
+    if isinstance(extensions, str):
+        extensions = (extensions,)
+    try:
+        items = tuple(extensions)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"extensions must be a sequence of file extensions such as ('.png', '.jpg'), "
+            f"got {extensions!r}"
+        ) from None
+    if not items:
+        raise ValueError("extensions is empty: give at least one, such as '.png'")
+    for item in items:
+        if not isinstance(item, str) or not item.startswith(".") or len(item) < 2:
+            raise ValueError(
+                f"extensions must be strings starting with a dot, such as '.png', got "
+                f"{item!r} in {extensions!r}"
+            )
+    return tuple(item.lower() for item in items)
+
+
+def _visible(entries: object) -> list[Path]:
+    return [entry for entry in entries if not entry.name.startswith(".")]  # type: ignore[attr-defined]
+
+
+def _image_to_float(image: object, grayscale: bool, path: Path) -> np.ndarray:
+    """A Pillow image as float32 in [0, 1]: 8-bit / 255, 16-bit / 65535."""
+    mode = image.mode  # type: ignore[attr-defined]
+    if mode.startswith("I") or mode == "F":
+        # 16-bit grayscale (PNG, TIFF: "I;16"; PGM: "I"), or 32-bit integer / float
+        data = np.asarray(image).astype(np.float32)
+        low, high = float(data.min()), float(data.max())
+        top = 1.0 if mode == "F" else 65535.0
+        if not (np.isfinite(low) and np.isfinite(high)) or low < 0 or high > top:
+            raise DataError(
+                f"{path}: {mode} pixel values {low:g}..{high:g} are outside 0..{top:g}; "
+                f"cannot scale them to [0, 1]"
+            )
+        data = data / np.float32(top)
+        return data if grayscale else np.repeat(data[..., None], 3, axis=-1)
+    converted = image.convert("L" if grayscale else "RGB")  # type: ignore[attr-defined]
+    return np.asarray(converted).astype(np.float32) / np.float32(255)
+
+
+def _resize_frame(data: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    height, width = size
+
+    def one(plane: np.ndarray) -> np.ndarray:
+        image = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32))  # mode "F"
+        return np.asarray(image.resize((width, height), Image.Resampling.BILINEAR))
+
+    if data.ndim == 2:
+        out = one(data)
+    else:
+        out = np.stack([one(data[..., k]) for k in range(data.shape[-1])], axis=-1)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def _read_frame(path: Path, grayscale: bool, size: tuple[int, int] | None) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            data = _image_to_float(image, grayscale, path)
+    except DataError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{path}: cannot be read as an image: {reason}") from None
+    if size is not None and data.shape[:2] != size:
+        data = _resize_frame(data, size)
+    return data
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    text = f"{shape[0]}x{shape[1]} (height x width)"
+    return text if len(shape) == 2 else f"{text} x {shape[2]} channels"
+
+
+def read_frame_folders(
+    path: str | os.PathLike,
+    *,
+    size: tuple[int, int] | None = None,
+    grayscale: bool = True,
+    max_frames: int | None = None,
+    extensions: Sequence[str] = (".png", ".jpg", ".jpeg", ".bmp", ".pgm"),
+) -> FrameSequences:
+    """Read the user's video frames laid out ``path/<class>/<sequence>/<frames>``.
+
+    The layout that UCF101, Weizmann and similar action data sets usually get once
+    their videos are extracted to frames (``ffmpeg -i video.avi seq/frame%d.png``)::
+
+        path/
+          walk/                   one folder per class
+            person01_walk/        one folder per sequence
+              frame1.png          its frames, in natural order:
+              frame2.png          frame2 before frame10
+              ...
+          run/
+            ...
+
+    Classes are the class folders sorted by name (``labels`` index them); sequences
+    and frames are sorted in natural order (runs of digits compared as numbers). Files
+    and folders whose names start with a dot are skipped, and so are files without one
+    of ``extensions`` (compared case-insensitively). The layout is checked whole before
+    any image is read. Images are read with Pillow.
+
+    Parameters
+    ----------
+    path : path-like
+        The root folder.
+    size : (int, int), optional
+        (height, width) to resize every frame to (Pillow's bilinear filter, which
+        averages over the source footprint when shrinking, on the float values). By
+        default frames are not resized, and all of them must share one shape.
+    grayscale : bool
+        Convert to one channel (Pillow's ``"L"`` conversion, ITU-R 601-2 luma) when
+        True (default); otherwise RGB, a last axis of 3.
+    max_frames : int, optional
+        Keep only the first ``max_frames`` frames of each sequence (the rest are not
+        read).
+    extensions : sequence of str
+        The file extensions of frames.
+
+    Returns
+    -------
+    FrameSequences
+        ``frames`` (a list of float32 arrays in [0, 1], one (n_frames_i, height, width)
+        per sequence; 8-bit images are divided by 255, 16-bit ones by 65535), ``labels``
+        (int64), ``classes``, ``names``; ``stack(n_frames)`` gives one array.
+
+    Raises
+    ------
+    DataError
+        If ``path`` is missing or not a folder, has no class folders, a class folder has
+        no sequence folders, a sequence folder has no frames, an image cannot be read
+        (naming the file), or, without ``size``, a frame's shape differs from the first
+        frame's (naming both files).
+    TypeError, ValueError
+        For a bad argument (before anything is read).
+    """
+    size = _check_frame_size(size)
+    grayscale = check_bool("grayscale", grayscale)
+    if max_frames is not None:
+        max_frames = check_int("max_frames", max_frames, low=1)
+    extensions = _check_extensions(extensions)
+    root = Path(path)
+    if not root.is_dir():
+        what = "a file, not a folder" if root.exists() else "folder not found"
+        raise DataError(f"{root}: {what}; expected {_FRAME_LAYOUT}")
+    class_dirs = sorted(
+        (entry for entry in _visible(root.iterdir()) if entry.is_dir()),
+        key=lambda entry: entry.name,
+    )
+    if not class_dirs:
+        raise DataError(f"{root}: no class folders; expected {_FRAME_LAYOUT}")
+
+    layout: list[tuple[int, str, list[Path]]] = []
+    for label, class_dir in enumerate(class_dirs):
+        entries = _visible(class_dir.iterdir())
+        sequence_dirs = sorted(
+            (entry for entry in entries if entry.is_dir()),
+            key=lambda entry: _natural_key(entry.name),
+        )
+        if not sequence_dirs:
+            loose = sum(entry.suffix.lower() in extensions for entry in entries)
+            hint = (
+                f" (it holds {loose} frame file(s) directly: put each sequence's frames "
+                f"in a folder of its own, {class_dir.name}/<sequence name>/)"
+                if loose
+                else ""
+            )
+            raise DataError(
+                f"{class_dir}: class folder with no sequence folders{hint}; expected "
+                f"{_FRAME_LAYOUT}"
+            )
+        for sequence_dir in sequence_dirs:
+            files = sorted(
+                (
+                    entry
+                    for entry in _visible(sequence_dir.iterdir())
+                    if entry.suffix.lower() in extensions and entry.is_file()
+                ),
+                key=lambda entry: _natural_key(entry.name),
+            )
+            if not files:
+                raise DataError(
+                    f"{sequence_dir}: sequence folder with no frames (no files ending in "
+                    f"{', '.join(extensions)})"
+                )
+            layout.append((label, sequence_dir.name, files[:max_frames]))
+
+    first: tuple[Path, tuple[int, ...]] | None = None
+    frames = []
+    for _, _, files in layout:
+        sequence = []
+        for file in files:
+            data = _read_frame(file, grayscale, size)
+            if first is None:
+                first = (file, data.shape)
+            elif data.shape != first[1]:
+                raise DataError(
+                    f"{file}: frame is {_shape_text(data.shape)}, but the first frame, "
+                    f"{first[0]}, is {_shape_text(first[1])}; all frames must share one "
+                    f"shape: give size=(height, width) to resize them"
+                )
+            sequence.append(data)
+        frames.append(np.stack(sequence))
+    return FrameSequences(
+        frames=frames,
+        labels=np.array([label for label, _, _ in layout], dtype=np.int64),
+        classes=tuple(entry.name for entry in class_dirs),
+        names=tuple(name for _, name, _ in layout),
+    )
+
+
+__all__ += ["FrameSequences", "read_frame_folders"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 
 import brian2 as b2
 import numpy as np
 import pytest
+import xarray as xr
 from brian2 import Hz, ms, second
 
 from neurosparse.bridges import to_brian2
@@ -149,7 +151,6 @@ def test_result_is_valid_and_round_trips(tmp_path):
     for layer in ("input", "hidden", "output"):
         for a, b in zip(_events(out, layer), _events(back, layer)):
             np.testing.assert_array_equal(a, b)
-    import json
 
     params = json.loads(back.attrs["params"])
     assert params["neuron_params_s"]["output"]["tau"] == pytest.approx(0.01)
@@ -303,3 +304,155 @@ def test_cpp_standalone_reuses_its_build(tmp_path):
     # the runtime device still works for other code
     assert to_brian2(result).run(1 * ms, spikes=_SPIKES).attrs["target"] == "numpy"
     assert float(out["activity/spikes/output"].attrs["duration"]) == float(20 * ms / second)
+
+
+# ------------------------------------------------------------ input_synapse="sigma"
+def _sigma_by_hand(result, duration, spikes, *, bias=False, reset="v = 0"):
+    """The bridge's sigma-delta network written in plain brian2: the first LIF layer
+    integrates a persistent current I that each input event moves by its weight."""
+    b2.prefs.codegen.target = "numpy"
+    nodes = [result[f"connectivity/layer_{i}"].to_dataset() for i in range(2)]
+    inp = b2.SpikeGeneratorGroup(nodes[0].attrs["n_pre"], spikes[0], spikes[1], dt=0.1 * ms)
+    eqs = ["dv/dt = (0 - v + I + bias)/(20*ms) : 1 (unless refractory)\nI : 1\nbias : 1",
+           "dv/dt = (0 - v + bias)/(20*ms) : 1 (unless refractory)\nbias : 1"]  # fmt: skip
+    rules = ["I_post += w", "v_post += w"]
+    groups, objects, monitors = [inp], [inp], []
+    for ds, eq, rule in zip(nodes, eqs, rules):
+        lif = b2.NeuronGroup(ds.attrs["n_post"], eq, threshold="v > 1", reset=reset,
+                             refractory=2 * ms, method="exact", dt=0.1 * ms)  # fmt: skip
+        lif.bias = ds["bias"].values if bias else 0.0
+        syn = b2.Synapses(groups[-1], lif, "w : 1", on_pre=rule, dt=0.1 * ms)
+        syn.connect(i=ds["pre"].values, j=ds["post"].values)
+        syn.w = ds["weight"].values
+        mon = b2.SpikeMonitor(lif)
+        groups.append(lif)
+        monitors.append(mon)
+        objects += [lif, syn, mon]
+    net = b2.Network(*objects)
+    net.run(duration)
+    return [(np.asarray(m.i[:]), np.asarray(m.t_[:])) for m in monitors], groups[1]
+
+
+def _signed_result(bias=False):
+    """A chain whose first projection has weights of both signs (ON/OFF style)."""
+    result = _chain_result(sizes=(20, 15, 10), density=0.8, dtype=np.float64, bias=bias)
+    node = result["connectivity/layer_0"].to_dataset()
+    sign = np.where(np.arange(node.sizes["synapse"]) % 3 == 0, -1.0, 1.0)
+    node["weight"] = node["weight"] * sign * 2.0
+    result["connectivity/layer_0"] = xr.DataTree(dataset=node)
+    return validate(result)
+
+
+_MANY = (
+    np.array([0, 3, 5, 7, 0, 11, 19, 2, 3, 4, 6, 8, 9, 12, 13, 0, 1, 14, 15, 16, 17, 18]),
+    np.array([1, 1, 2, 3, 4, 6, 8, 9, 9.5, 10, 10, 11, 12, 12, 13, 14, 15, 16, 17, 18, 19, 20])
+    * ms,
+)
+
+
+@pytest.mark.parametrize(("bias", "rule"), [(False, "set"), (True, "set"), (True, "subtract")])
+def test_sigma_synapse_equals_a_hand_written_brian2_network(bias, rule):
+    result = _signed_result(bias=bias)
+    net = to_brian2(result, input_synapse="sigma", reset_rule=rule)
+    out = net.run(40 * ms, spikes=_MANY)
+    reset = "v = 0" if rule == "set" else "v -= 1 - 0"
+    hand, hand_first = _sigma_by_hand(result, 40 * ms, _MANY, bias=bias, reset=reset)
+    total = 0
+    for layer, (i_hand, t_hand) in zip(["hidden", "output"], hand):
+        i_b, t_b = _events(out, layer)
+        i_h, t_h = _sorted(i_hand, t_hand)
+        np.testing.assert_array_equal(i_b, i_h)
+        np.testing.assert_array_equal(t_b, t_h)  # times to the bit
+        total += i_b.size
+    assert total > 0, "the comparison needs spikes"
+    # the current is the weighted sum of every event received (no decay)
+    ds = result["connectivity/layer_0"].to_dataset()
+    w = np.zeros((ds.attrs["n_post"], ds.attrs["n_pre"]))
+    w[ds["post"].values, ds["pre"].values] = ds["weight"].values
+    events = np.bincount(_MANY[0], minlength=ds.attrs["n_pre"])
+    current = np.asarray(net.groups["hidden"].I[:])
+    np.testing.assert_allclose(current, w @ events, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(current, np.asarray(hand_first.I[:]))
+
+    params = json.loads(out.attrs["params"])
+    assert params["input_synapse"] == "sigma" and params["input_on_pre"] == "I_post += w"
+    assert "I : 1" in params["input_layer_model"]
+    # later projections stay pulses; the default is a pulse everywhere
+    assert net.synapses["layer_1"].pre.code.strip() == "v_post += w"
+    assert net.synapses["layer_0"].pre.code.strip() == "I_post += w"
+    plain = to_brian2(result)
+    assert "I" not in plain.groups["hidden"].variables
+    assert json.loads(plain.run(1 * ms, spikes=_MANY).attrs["params"])["input_synapse"] == "pulse"
+
+
+@pytest.mark.parametrize("input_synapse", ["pulse", "sigma"])
+def test_reset_every_runs_trials_as_separate_runs(input_synapse):
+    result = _signed_result(bias=True)
+    period = 25 * ms
+    trials = [_MANY, (_SPIKES[0], _SPIKES[1] + 2 * ms)]
+    separate = [
+        to_brian2(result, input_synapse=input_synapse).run(period, spikes=s) for s in trials
+    ]
+    idx = np.concatenate([trials[0][0], trials[1][0]])
+    times = np.concatenate([np.asarray(trials[0][1] / second), np.asarray(trials[1][1] / second)
+                            + float(period / second)]) * second  # fmt: skip
+    net = to_brian2(result, input_synapse=input_synapse, reset_every=period)
+    together = net.run(2 * period, spikes=(idx, times), reset_every=period)
+
+    assert json.loads(together.attrs["params"])["reset_every_s"] == pytest.approx(0.025)
+    total = 0
+    for layer in ("hidden", "output"):
+        i_t, t_t = _events(together, layer)
+        for k, run in enumerate(separate):
+            i_s, t_s = _events(run, layer)
+            start = k * float(period / second)
+            inside = (t_t >= start - 1e-12) & (t_t < start + float(period / second) - 1e-12)
+            np.testing.assert_array_equal(i_t[inside], i_s)
+            np.testing.assert_allclose(t_t[inside] - start, t_s, rtol=0, atol=1e-12)
+            total += i_s.size
+    assert total > 0
+    if input_synapse == "sigma":  # after the last reset, only the second trial's events
+        ds = result["connectivity/layer_0"].to_dataset()
+        w = np.zeros((ds.attrs["n_post"], ds.attrs["n_pre"]))
+        w[ds["post"].values, ds["pre"].values] = ds["weight"].values
+        events = np.bincount(trials[1][0], minlength=ds.attrs["n_pre"])
+        np.testing.assert_allclose(net.groups["hidden"].I[:], w @ events, rtol=0, atol=1e-12)
+    # a run without the reset rebuilds the network without it, and differs
+    plain = net.run(2 * period, spikes=(idx, times))
+    assert json.loads(plain.attrs["params"])["reset_every_s"] is None
+    assert net._reset_every is None
+
+
+def test_bad_sigma_and_reset_input_is_named():
+    result = _chain_result()
+    with pytest.raises(ValueError, match="input_synapse must be one of 'pulse', 'sigma'; got 'x'"):
+        to_brian2(result, input_synapse="x")
+    with pytest.raises(ValueError, match="reset_every must be a whole number of time steps"):
+        to_brian2(result, reset_every=0.25 * ms)
+    net = to_brian2(result)
+    with pytest.raises(ValueError, match="reset_every must be a whole number of time steps"):
+        net.run(5 * ms, spikes=_SPIKES, reset_every=0.05 * ms)
+    with pytest.raises(ValueError, match="reset_every must be a time > 0"):
+        net.run(5 * ms, spikes=_SPIKES, reset_every=-1 * ms)
+    with pytest.raises(TypeError, match="reset_every must be a brian2 time quantity"):
+        net.run(5 * ms, spikes=_SPIKES, reset_every=0.01)
+
+
+@pytest.mark.parametrize("rule", ["set", "subtract"])
+def test_reset_clears_a_refractory_unit(rule):
+    """A unit that spiked just before a reset (refractory then: brian2 writes v only where
+    not_refractory holds) starts the next trial from rest all the same."""
+    node = connectivity_from_indices([0], [0], 1, 1, weight=[300.0], pre_layer="in",
+                                     post_layer="out")  # fmt: skip
+    result = new_result("test.one", source="t", groups={"connectivity/p": node})
+    kwargs = {"input_synapse": "sigma", "reset_rule": rule, "tau": 1 * second, "dt": 0.5 * ms}
+    net = to_brian2(result, reset_every=10 * ms, **kwargs)
+    out = net.run(20 * ms, spikes=(np.array([0, 0]), np.array([0, 10]) * ms), reset_every=10 * ms)
+    steps = np.rint(_events(out, "out")[1] / 5e-4).astype(int)
+    first = steps[steps < 20]
+    assert first[-1] >= 17, "the case needs a spike within the refractory period of the reset"
+    np.testing.assert_array_equal(steps[steps >= 20], first + 20)
+    params = json.loads(out.attrs["params"])
+    assert params["reset"] == ("v = v_reset" if rule == "set" else "v -= v_threshold - v_reset")
+    with pytest.raises(ValueError, match="reset_rule must be one of 'set', 'subtract'; got 'x'"):
+        to_brian2(result, reset_rule="x")

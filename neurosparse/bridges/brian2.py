@@ -20,12 +20,48 @@ feed-forward order) and builds a :class:`Brian2Network` around a ``brian2.Networ
   v_threshold"``, ``reset="v = v_reset"``, integrated with ``method="exact"``), starting
   at :math:`v = v_\mathrm{rest}`; :math:`b_i` is the projection's ``bias``, a constant
   input (``bias="current"``, the default: ``bias : 1 (constant)`` per unit), or left
-  out (``bias="ignore"``);
+  out (``bias="ignore"``). With ``reset_rule="subtract"`` a spike lowers the potential
+  by the distance from reset to threshold instead, :math:`v \leftarrow v -
+  (v_\mathrm{threshold} - v_\mathrm{reset})` (``reset="v -= v_threshold - v_reset"``),
+  keeping the overshoot: the "reset by subtraction" of rate-coded conversions
+  (Rueckauer et al. 2017), whose rate is the input drift over the threshold distance
+  without the loss of the overshoot;
 - every **projection** is a ``Synapses`` object connected with ``connect(i=pre,
   j=post)`` from the synapse list (no dense ``n_post x n_pre`` array is made on the way),
   ``w : 1`` set to ``weight_scale * weight`` (``weight_scale`` where the node has no
   weights), ``on_pre="v_post += w"``: a presynaptic spike moves the postsynaptic
   potential by ``w`` at once (no delay).
+
+**The input projection's synapse** (``input_synapse``). ``"pulse"`` (the default) is the
+rule above for the first projection too. ``"sigma"`` makes the first LIF layer a
+*sigma-delta receiver*: its units get a persistent input current :math:`I_i` (``I : 1``,
+no decay), the first projection adds to it (``on_pre="I_post += w"``) and
+
+.. math::
+
+   \tau \frac{dv_i}{dt} = v_\mathrm{rest} - v_i + I_i \;(+\, b_i), \qquad
+   I_i(t) = \sum_j w_{ij}\, n_j(t),
+
+with :math:`n_j(t)` the number of events input unit :math:`j` has sent by time
+:math:`t` (brian2: ``dv/dt = (v_rest - v + I)/tau : 1 (unless refractory)``, ``I : 1``).
+With send-on-delta input (:func:`neurosparse.temporal.spiking.send_on_delta_encode`):
+ON channel :math:`j` and OFF channel :math:`j + n` of pixel :math:`j` with weights
+:math:`+\delta W_{ij}` and :math:`-\delta W_{ij}`, :math:`I = W \hat x` where
+:math:`\hat x = \delta\,(n_\mathrm{ON} - n_\mathrm{OFF})` is the sender's reference,
+within :math:`\delta` of the input :math:`x`. The layer then fires at a rate set by the
+current input *level* (for :math:`I + b > v_\mathrm{threshold} - v_\mathrm{rest}`, the
+LIF rate :math:`1/(t_\mathrm{ref} + \tau \ln\frac{I + b + v_\mathrm{rest} - v_\mathrm{reset}}
+{I + b + v_\mathrm{rest} - v_\mathrm{threshold}})`), not by the number of events: a
+constant input sends no events and still drives the layer. Later projections stay
+``"pulse"``.
+
+**Trials back to back** (``reset_every`` of :meth:`Brian2Network.run`): every LIF layer
+is put back to its initial state (``v = v_rest``, ``I = 0``, not refractory) at
+:math:`t = k \cdot` ``reset_every`` (``run_regularly(..., when="start")``, before the
+step's update), so one run simulates independent trials one after the other and a
+standalone build serves them all; the spikes are those of separate runs from the initial
+state, each shifted by its start time (as long as no input spike is still in flight:
+the synapses have no delay).
 
 :meth:`Brian2Network.run` simulates from the initial state and returns the spikes of every
 LIF layer (and of the input layer with ``record_input=True``) as a result (kind
@@ -33,11 +69,13 @@ LIF layer (and of the input layer with ``record_input=True``) as a result (kind
 
 Runtime targets (``target``): ``"numpy"`` (default, no compiler), ``"cython"`` (compiled
 on first use, cached by brian2) and ``"cpp_standalone"`` (a C++ project compiled once
-per duration, input kind and seed, and run again with new Poisson rates through
-``device.run(run_args=...)``; new input spikes need a new build, since brian2 2.9 cannot
-set a ``SpikeGeneratorGroup``'s spikes by ``run_args``. brian2's standalone device is
-global state, so the bridge uses a device of its own and puts the previous device back
-after every build and run).
+per duration, input kind, seed and reset period, and run again with new Poisson rates
+through ``device.run(run_args=...)``; new input spikes need a new build, since brian2 2.9
+cannot set a ``SpikeGeneratorGroup``'s spikes by ``run_args``, written into the same
+project with the same object names, so that the compiler redoes only what changed: the
+spikes' data, and the objects file where their number or the duration changed. brian2's
+standalone device is global state, so the bridge uses a device of its own and puts the
+previous device back after every build and run).
 A target that cannot be used here falls back to ``"numpy"`` with a warning naming the
 reason (``on_unavailable="fallback"``) or raises ``RuntimeError``
 (``on_unavailable="raise"``); the result records the target that ran.
@@ -46,6 +84,7 @@ reason (``on_unavailable="fallback"``) or raises ``RuntimeError``
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import numbers
 import os
@@ -77,13 +116,24 @@ except ImportError as exc:  # pragma: no cover - brian2 is a core dependency
         name="brian2",
     ) from exc
 
-__all__ = ["DEFAULTS", "INPUTS", "TARGETS", "Brian2Network", "to_brian2"]
+__all__ = [
+    "DEFAULTS",
+    "INPUTS",
+    "INPUT_SYNAPSES",
+    "RESET_RULES",
+    "TARGETS",
+    "Brian2Network",
+    "to_brian2",
+]
 
 #: The runtime targets :func:`to_brian2` knows.
 TARGETS = ("numpy", "cython", "cpp_standalone")
 
 #: The input layer's forms.
 INPUTS = ("spikes", "poisson")
+
+#: The input projection's synapse rules (module docstring).
+INPUT_SYNAPSES = ("pulse", "sigma")
 
 #: The LIF parameters and their defaults (time constants as brian2 quantities,
 #: potentials dimensionless).
@@ -98,6 +148,13 @@ DEFAULTS: dict[str, Any] = {
 _TIMES = ("tau", "refractory")
 _EQS = "dv/dt = (v_rest - v)/tau : 1 (unless refractory)"
 _EQS_BIAS = "dv/dt = (v_rest - v + bias)/tau : 1 (unless refractory)\nbias : 1 (constant)"
+_EQS_SIGMA = "dv/dt = (v_rest - v + I)/tau : 1 (unless refractory)\nI : 1"
+_EQS_SIGMA_BIAS = (
+    "dv/dt = (v_rest - v + I + bias)/tau : 1 (unless refractory)\nI : 1\nbias : 1 (constant)"
+)
+_ON_PRE = {"pulse": "v_post += w", "sigma": "I_post += w"}
+#: The reset rules (module docstring).
+RESET_RULES = {"set": "v = v_reset", "subtract": "v -= v_threshold - v_reset"}
 
 
 def _check_time(name: str, value: Any, *, positive: bool = True, zero_ok: bool = False) -> Any:
@@ -213,6 +270,10 @@ class Brian2Network:
         asked for.
     input : {"spikes", "poisson"}
         The input layer's current form.
+    input_synapse : {"pulse", "sigma"}
+        The first projection's synapse rule (module docstring).
+    reset_rule : {"set", "subtract"}
+        What a spike does to ``v`` (module docstring).
     """
 
     def __init__(
@@ -227,6 +288,9 @@ class Brian2Network:
         bias: str,
         input: str,
         record_input: bool,
+        input_synapse: str = "pulse",
+        reset_every: Any = None,
+        reset_rule: str = "set",
         on_unavailable: str,
         directory: str | None,
         source: str,
@@ -244,6 +308,10 @@ class Brian2Network:
         self.bias = bias
         self.input = input
         self.record_input = record_input
+        self.input_synapse = input_synapse
+        self.reset_rule = reset_rule
+        self._reset_every: int | None = None  # in steps of dt, as built
+        reset = self._check_reset(reset_every)
         self._on_unavailable = on_unavailable
         self._source = source
         self._result_kind = kind
@@ -257,11 +325,21 @@ class Brian2Network:
         self.monitors: dict[str, Any] = {}
         if target != "cpp_standalone":
             with _codegen_target(target):
-                self._build(input)
+                self._build(input, reset_every=reset)
 
     # ------------------------------------------------------------------ building
-    def _build(self, input: str, spikes: tuple | None = None) -> None:
-        """Create every brian2 object (under whatever device is active)."""
+    def _equations(self, layer: str, bias: bool) -> str:
+        """The LIF equations of ``layer`` (the sigma-delta receiver's for the first LIF
+        layer under ``input_synapse="sigma"``)."""
+        if self.input_synapse == "sigma" and layer == self.layers[1]:
+            return _EQS_SIGMA_BIAS if bias else _EQS_SIGMA
+        return _EQS_BIAS if bias else _EQS
+
+    def _build(
+        self, input: str, spikes: tuple | None = None, reset_every: int | None = None
+    ) -> None:
+        """Create every brian2 object (under whatever device is active); with
+        ``reset_every`` (steps), the LIF layers' periodic reset."""
         chain = self._chain
         clock = b2.Clock(dt=self.dt, name="ns_clock*")
         first = self.layers[0]
@@ -279,9 +357,9 @@ class Brian2Network:
             bias = biases[layer] if self.bias == "current" else None
             group = b2.NeuronGroup(
                 self.sizes[layer],
-                _EQS if bias is None else _EQS_BIAS,
+                self._equations(layer, bias is not None),
                 threshold="v > v_threshold",
-                reset="v = v_reset",
+                reset=RESET_RULES[self.reset_rule],
                 refractory=par["refractory"],
                 method="exact",
                 namespace={k: par[k] for k in ("tau", "v_rest", "v_threshold", "v_reset")},
@@ -292,13 +370,29 @@ class Brian2Network:
             if bias is not None:
                 group.bias = np.asarray(bias, dtype=np.float64)
             groups[layer] = group
+        if reset_every is not None:
+            # two steps: brian2 writes an "(unless refractory)" variable only where
+            # not_refractory holds (a unit that spiked in the step before the reset
+            # still has it False), so the refractory state is cleared first
+            period = reset_every * self.dt
+            for layer in self.layers[1:]:
+                group = groups[layer]
+                code = "lastspike = -1e4*second\nnot_refractory = True"
+                if "I" in group.variables:
+                    code += "\nI = 0"
+                group.run_regularly(
+                    code, dt=period, when="start", order=0, name=f"{group.name}_unrefractory"
+                )
+                group.run_regularly(
+                    "v = v_rest", dt=period, when="start", order=1, name=f"{group.name}_reset"
+                )
         synapses = {}
         for p in chain:
             syn = b2.Synapses(
                 groups[p.pre_layer],
                 groups[p.post_layer],
                 model="w : 1",
-                on_pre="v_post += w",
+                on_pre=_ON_PRE[self.input_synapse if p is chain[0] else "pulse"],
                 namespace={},
                 clock=clock,
                 name=_identifier(p.name) + "*",
@@ -320,8 +414,10 @@ class Brian2Network:
             if layer != first or self.record_input
         }
         self.groups, self.synapses, self.monitors = groups, synapses, monitors
+        # (the resets are contained in their groups: the network adds them)
         self.network = b2.Network(*groups.values(), *synapses.values(), *monitors.values())
         self.input = input
+        self._reset_every = reset_every
         self._stored = False
 
     # ------------------------------------------------------------------ running
@@ -383,6 +479,7 @@ class Brian2Network:
         spikes: tuple[Any, Any] | None = None,
         rates: Any = None,
         seed: Any = None,
+        reset_every: Any = None,
     ) -> Any:
         """Simulate ``duration`` from the initial state; the spikes of every layer.
 
@@ -401,6 +498,12 @@ class Brian2Network:
             Applied with ``brian2.seed`` before the run (a Generator or SeedSequence
             draws the integer given to brian2); the same seed gives the same spikes.
             None: fresh entropy.
+        reset_every : brian2 time quantity, optional
+            Put every LIF layer back to its initial state (``v = v_rest``, ``I = 0``,
+            not refractory) at every multiple of this period (a whole number of ``dt``,
+            ``> 0``): independent trials back to back in one run (module docstring).
+            A network built with another period (or none) rebuilds itself (a
+            ``"cpp_standalone"`` one compiles again).
 
         Returns
         -------
@@ -408,18 +511,20 @@ class Brian2Network:
             A result of kind ``bridges.brian2_run``: ``activity/spikes/<layer>`` per
             recorded layer (``neuron``, ``time`` in seconds, along ``spike``; attrs
             ``n_neurons``, ``duration``), ``inputs/rates`` for Poisson input; root attrs
-            ``engine`` and ``target``, the parameters in ``params``.
+            ``engine`` and ``target``, the parameters in ``params`` (``input_synapse``;
+            ``reset_every_s``, None without resets).
         """
         from neurosparse.results import new_result
 
         duration = _check_time("duration", duration, zero_ok=True)
         kind, data = self._check_input(spikes, rates)
+        reset = self._check_reset(reset_every)
         brian_seed, seed_record = _brian2_seed(seed)
         try:
             if self.target == "cpp_standalone":
-                spikes_out = self._run_standalone(duration, kind, data, brian_seed)
+                spikes_out = self._run_standalone(duration, kind, data, brian_seed, reset)
             else:
-                spikes_out = self._run_runtime(duration, kind, data, brian_seed)
+                spikes_out = self._run_runtime(duration, kind, data, brian_seed, reset)
         except Exception as exc:
             if self.target == "numpy":
                 raise
@@ -436,8 +541,8 @@ class Brian2Network:
             )
             self.target = "numpy"
             with _codegen_target("numpy"):
-                self._build(kind)
-            spikes_out = self._run_runtime(duration, kind, data, brian_seed)
+                self._build(kind, reset_every=reset)
+            spikes_out = self._run_runtime(duration, kind, data, brian_seed, reset)
         seconds = float(duration / second)
         groups = {
             f"activity/spikes/{layer}": _spikes_node(i, t, self.sizes[layer], seconds)
@@ -450,6 +555,7 @@ class Brian2Network:
                 {"rates": ("neuron", data, {"long_name": "Poisson input rate", "units": "Hz"})}
             )
         params = self._params(seconds, kind, brian_seed)
+        params["reset_every_s"] = None if reset is None else reset * float(self.dt / second)
         tree = new_result(
             self._result_kind or "bridges.brian2_run",
             params=params,
@@ -461,11 +567,25 @@ class Brian2Network:
         tree.attrs["target"] = self.target
         return tree
 
+    def _check_reset(self, reset_every: Any) -> int | None:
+        """``reset_every`` as a whole number of steps of ``dt`` (None: no reset)."""
+        if reset_every is None:
+            return None
+        _check_time("reset_every", reset_every)
+        steps = float(reset_every / self.dt)
+        if round(steps) < 1 or abs(steps - round(steps)) > 1e-6 * max(steps, 1.0):
+            raise ValueError(
+                f"reset_every must be a whole number of time steps dt={self.dt!r} (> 0), "
+                f"got {reset_every!r}"
+            )
+        return round(steps)
+
     def _params(self, seconds: float, kind: str, brian_seed: int | None) -> dict[str, Any]:
         neuron = {
             layer: {k: (float(v / second) if k in _TIMES else float(v)) for k, v in par.items()}
             for layer, par in self.neuron_params.items()
         }
+        sigma = self.input_synapse == "sigma"
         return {
             "engine": "brian2",
             "brian2_version": b2.__version__,
@@ -480,11 +600,16 @@ class Brian2Network:
             "projections": [p.name for p in self._chain],
             "model": _EQS if self.bias == "ignore" else _EQS_BIAS,
             "threshold": "v > v_threshold",
-            "reset": "v = v_reset",
+            "reset": RESET_RULES[self.reset_rule],
             "neuron_params_s": neuron,
             "weight_scale": self.weight_scale,
             "bias": self.bias,
             "brian2_seed": brian_seed,
+            "input_synapse": self.input_synapse,
+            "input_on_pre": _ON_PRE[self.input_synapse],
+            "input_layer_model": self._equations(self.layers[1], self.bias == "current")
+            if sigma
+            else None,
         }
 
     def _collect(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -493,10 +618,10 @@ class Brian2Network:
             for layer, m in self.monitors.items()
         }
 
-    def _run_runtime(self, duration, kind, data, brian_seed):
+    def _run_runtime(self, duration, kind, data, brian_seed, reset=None):
         with _codegen_target(self.target):
-            if kind != self.input:
-                self._build(kind)
+            if kind != self.input or reset != self._reset_every:
+                self._build(kind, reset_every=reset)
             if self._stored:
                 self.network.restore("neurosparse_initial")
             else:
@@ -513,22 +638,32 @@ class Brian2Network:
             return self._collect()
 
     # ---------------------------------------------------------------- standalone
-    def _run_standalone(self, duration, kind, data, brian_seed):
+    def _run_standalone(self, duration, kind, data, brian_seed, reset=None):
         from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
         from brian2.devices.device import reset_device, set_device
 
         steps = round(float(duration / self.dt))
-        key: tuple = (steps, kind, brian_seed)
+        key: tuple = (steps, kind, brian_seed, reset)
         if kind == "spikes":  # brian2 2.9 cannot set a SpikeGeneratorGroup's spikes by run_args
             key += (hashlib.sha1(data[0].tobytes() + data[1].tobytes()).hexdigest(),)
         if self._build_key != key:
             if self._directory is None:
                 self._directory = tempfile.mkdtemp(prefix="neurosparse_brian2_")
                 weakref.finalize(self, shutil.rmtree, self._directory, True)
+            # drop the previous build's objects first, so that the new ones take the same
+            # names: the project's code then stays the same where the network does, and
+            # the compiler only redoes what changed (new input spikes: their data)
+            self.network, self.groups, self.synapses, self.monitors = None, {}, {}, {}
+            self._device = None
+            gc.collect()
             self._device = CPPStandaloneDevice()
             set_device(self._device, build_on_run=False)
             try:
-                self._build(kind, spikes=(data[0], data[1] * second) if kind == "spikes" else None)
+                self._build(
+                    kind,
+                    spikes=(data[0], data[1] * second) if kind == "spikes" else None,
+                    reset_every=reset,
+                )
                 if brian_seed is not None:
                     b2.seed(brian_seed)
                 self.network.run(duration, namespace={})
@@ -573,6 +708,9 @@ def to_brian2(
     weight_scale: float = 1.0,
     bias: str = "current",
     directory: str | os.PathLike | None = None,
+    input_synapse: str = "pulse",
+    reset_every: Any = None,
+    reset_rule: str = "set",
 ) -> Brian2Network:
     r"""A brian2 spiking network from a result's projections.
 
@@ -584,7 +722,9 @@ def to_brian2(
        v > v_\mathrm{threshold}:\ \text{spike},\ v \leftarrow v_\mathrm{reset},\
        \text{then refractory},
 
-    each projection a ``Synapses`` with ``w : 1`` and ``on_pre="v_post += w"``.
+    each projection a ``Synapses`` with ``w : 1`` and ``on_pre="v_post += w"`` (the
+    first one, with ``input_synapse="sigma"``, ``on_pre="I_post += w"`` into a
+    persistent input current ``I`` of the first LIF layer).
 
     Parameters
     ----------
@@ -624,6 +764,19 @@ def to_brian2(
     directory : path-like, optional
         Where ``"cpp_standalone"`` writes its project (default: a temporary directory
         removed with the network).
+    input_synapse : {"pulse", "sigma"}
+        The first projection's synapse: ``"pulse"`` (``v_post += w``, as every other
+        projection) or ``"sigma"``: the first LIF layer integrates a persistent input
+        current, ``dv/dt = (v_rest - v + I [+ bias])/tau``, ``I : 1``, which each input
+        event moves by its weight (``I_post += w``): a sigma-delta receiver for signed
+        send-on-delta events (module docstring).
+    reset_every : brian2 time quantity, optional
+        The periodic reset the network is built with (as ``input``: what is built now;
+        each :meth:`~Brian2Network.run` says its own ``reset_every``, and one given
+        another period, or none, rebuilds the network).
+    reset_rule : {"set", "subtract"}
+        After a spike: ``v = v_reset`` (default), or ``v -= v_threshold - v_reset``
+        (reset by subtraction, which keeps the overshoot; module docstring).
 
     Returns
     -------
@@ -643,6 +796,8 @@ def to_brian2(
     check_choice("on_unavailable", on_unavailable, ("fallback", "raise"))
     check_choice("input", input, INPUTS)
     check_choice("bias", bias, ("current", "ignore"))
+    check_choice("input_synapse", input_synapse, INPUT_SYNAPSES)
+    check_choice("reset_rule", reset_rule, tuple(RESET_RULES))
     record_input = check_bool("record_input", record_input)
     dt = _check_time("dt", dt)
     weight_scale = check_real("weight_scale", weight_scale)
@@ -692,6 +847,9 @@ def to_brian2(
         bias=bias,
         input=input,
         record_input=record_input,
+        input_synapse=input_synapse,
+        reset_every=reset_every,
+        reset_rule=reset_rule,
         on_unavailable=on_unavailable,
         directory=None if directory is None else os.fspath(directory),
         source=source,
