@@ -6,10 +6,14 @@ Usage::
     neurosparse reproduce ID [ID ...] | --all  [--quick] [--out DIR] [--seed N]
                           [--set name=value ...]
     neurosparse info FILE
+    neurosparse sweep SPEC [--workers N | --scheduler ADDRESS] [--resume] [--dry-run]
+                      [--store PATH] [--timeout SECONDS]
 
 A user error (unknown study, unreadable file, bad option) prints one line on stderr
 and exits with status 2, without a traceback. A study that fails while running is
-reported and the others still run; the exit status is then 1.
+reported and the others still run; the exit status is then 1. Likewise a sweep with
+failed points exits with status 1, and an interrupted sweep (Ctrl-C) with 130 once the
+points it finished are safe in its store.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"neurosparse {__version__}")
     sub = parser.add_subparsers(
-        dest="command", metavar="{list,reproduce,info}", parser_class=_Parser
+        dest="command", metavar="{list,reproduce,info,sweep}", parser_class=_Parser
     )
     sub.required = True
 
@@ -69,7 +73,51 @@ def _build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="show a result file's kind, provenance, groups, validity")
     info.add_argument("file", metavar="FILE")
+
+    sw = sub.add_parser(
+        "sweep", help="run a parameter sweep (a TOML spec) on dask, into a resumable zarr store"
+    )
+    sw.add_argument("spec", metavar="SPEC", help="the sweep's spec (.toml)")
+    sw.add_argument(
+        "--workers", type=_positive_int, default=None, metavar="N",
+        help="worker processes of the local cluster (default: the CPUs available)",
+    )  # fmt: skip
+    sw.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="run on an existing dask scheduler (tcp://host:8786) instead",
+    )  # fmt: skip
+    sw.add_argument("--resume", action="store_true", help="continue the sweep in the store")
+    sw.add_argument(
+        "--dry-run", action="store_true", help="print the points and the store's state; run nothing"
+    )
+    sw.add_argument(
+        "--store", default=None, metavar="PATH", help="store (.zarr) instead of the spec's"
+    )
+    sw.add_argument(
+        "--timeout", type=_positive_float, default=10.0, metavar="SECONDS",
+        help="how long to wait for --scheduler (default: 10)",
+    )  # fmt: skip
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
 
 
 def _seed(text: str) -> int:
@@ -235,12 +283,94 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    import warnings
+
+    from neurosparse.sweep import SweepError, SweepInterrupted, load_spec, run, status
+
+    if args.workers is not None and args.scheduler is not None:
+        raise UsageError("neurosparse sweep: give --workers (a local cluster) or --scheduler")
+    try:
+        spec = load_spec(args.spec, store=args.store)
+        before = status(spec)
+        if args.dry_run:
+            return _sweep_dry_run(spec, before, args.resume)
+    except SweepError as exc:
+        raise UsageError(f"neurosparse sweep: {exc}") from None
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\d+ of \d+ points failed")
+            result = run(
+                spec, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                connect_timeout=args.timeout,
+            )  # fmt: skip
+    except SweepError as exc:
+        raise UsageError(f"neurosparse sweep: {exc}") from None
+    except SweepInterrupted as exc:
+        print(f"neurosparse sweep: {exc}", file=sys.stderr)
+        return 130
+    attrs = result.attrs
+    resumed = before["finished"]
+    print(
+        f"sweep {spec.target.name}: {spec.n_points} points ({spec.n_points - resumed} run now, "
+        f"{resumed} resumed), {attrs['sweep_failed']} failed, in "
+        f"{time.perf_counter() - start:.1f} s -> {spec.store}"
+    )
+    print(f"result: {spec.store / 'result.zarr'}")
+    if attrs["sweep_failed"]:
+        prov = result["params"].dataset
+        flat_status = prov["status"].values.ravel()
+        flat_index = prov["point_index"].values.ravel()
+        flat_error = prov["error"].values.ravel()
+        rows = sorted(
+            (int(i), str(e)) for i, s, e in zip(flat_index, flat_status, flat_error)
+            if s == "failed"
+        )  # fmt: skip
+        print(f"failed: {len(rows)} of {spec.n_points} points", file=sys.stderr)
+        for index, error in rows[:10]:
+            print(f"  point {index} ({spec.point(index).describe()}): {error}", file=sys.stderr)
+        if len(rows) > 10:
+            print(f"  ... and {len(rows) - 10} more (params/error in the result)", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def _sweep_dry_run(spec, before, resume: bool) -> int:
+    from neurosparse.sweep import Store
+
+    print(f"sweep {spec.describe()}")
+    if not before["exists"]:
+        state = "new (nothing is written by a dry run)"
+    else:
+        Store(spec.store).check(spec, resume=resume)  # the refusal a real run would give
+        state = (
+            f"holds this sweep: {before['finished']} of {before['total']} points finished, "
+            f"{before['failed']} failed; --resume runs the other "
+            f"{before['total'] - before['finished']}"
+        )
+    print(f"store: {spec.store} -- {state}")
+    shown = min(spec.n_points, 10)
+    print(f"points (first {shown} of {spec.n_points}, in the order they are numbered):")
+    for i in range(shown):
+        point = spec.point(i)
+        print(f"  {i}: {point.describe()}  (runs with seed {point.seed})")
+    if spec.n_points > shown:
+        print(f"  ... and {spec.n_points - shown} more")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``neurosparse`` console script; returns the exit status."""
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
-        handler = {"list": _cmd_list, "reproduce": _cmd_reproduce, "info": _cmd_info}
+        handler = {
+            "list": _cmd_list,
+            "reproduce": _cmd_reproduce,
+            "info": _cmd_info,
+            "sweep": _cmd_sweep,
+        }
         return handler[args.command](args)
     except UsageError as exc:
         print(
