@@ -4,8 +4,9 @@ Usage::
 
     neurosparse list
     neurosparse reproduce ID [ID ...] | --all  [--quick] [--out DIR] [--seed N]
-                          [--set name=value ...]
+                          [--set name=value ...] [--data PATH]
     neurosparse info FILE
+    neurosparse report [DIR ...] [--out DIR]
     neurosparse sweep SPEC [--workers N | --scheduler ADDRESS] [--resume] [--dry-run]
                       [--store PATH] [--timeout SECONDS]
 
@@ -51,7 +52,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"neurosparse {__version__}")
     sub = parser.add_subparsers(
-        dest="command", metavar="{list,reproduce,info,sweep}", parser_class=_Parser
+        dest="command", metavar="{list,reproduce,info,sweep,report}", parser_class=_Parser
     )
     sub.required = True
 
@@ -69,6 +70,14 @@ def _build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=VALUE",
         help="change one of the study's settings (repeatable; one study at a time)",
+    )
+    rep.add_argument(
+        "--data",
+        default=None,
+        metavar="PATH",
+        help="your copy of the full data set the paper used, for the studies that take one "
+        "(full MNIST: the folder of its IDX files; natural images: a van Hateren .imc/.iml "
+        "file or folder, or Olshausen's IMAGES.mat); default: the shipped subset",
     )
 
     info = sub.add_parser("info", help="show a result file's kind, provenance, groups, validity")
@@ -96,6 +105,19 @@ def _build_parser() -> argparse.ArgumentParser:
     sw.add_argument(
         "--timeout", type=_positive_float, default=10.0, metavar="SECONDS",
         help="how long to wait for --scheduler (default: 10)",
+    )  # fmt: skip
+
+    rpt = sub.add_parser(
+        "report",
+        help="write the reproduction report: one page per paper, published beside reproduced",
+    )
+    rpt.add_argument(
+        "dirs", nargs="*", metavar="DIR",
+        help="folders of results (.nc, .zarr); default: the committed full runs (figures/)",
+    )  # fmt: skip
+    rpt.add_argument(
+        "--out", default="report", metavar="DIR",
+        help="output folder: index.html, REPORT.md, one page per paper (default: report)",
     )  # fmt: skip
     return parser
 
@@ -179,6 +201,8 @@ def _cmd_reproduce(args) -> int:
             studies[chosen[0]].params(quick=args.quick, overrides=overrides)
         except (ValueError, TypeError) as exc:
             raise UsageError(f"neurosparse reproduce: {exc}") from None
+    if args.data is not None:
+        overrides = _data_override(args.data, chosen, studies, overrides, args.quick)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"neurosparse reproduce: --out {str(out)!r} exists and is not a folder")
@@ -223,6 +247,30 @@ def _cmd_reproduce(args) -> int:
     return 0
 
 
+def _data_override(data: str, chosen: list[str], studies: dict, overrides: dict, quick: bool):
+    """``--data PATH``: ``--set data=PATH`` (the path made absolute, for the result's
+    provenance) for studies that declare a ``data`` setting; refused for the others."""
+    refused = [i for i in chosen if not studies[i].takes_data]
+    if refused:
+        takers = [i for i, study in studies.items() if study.takes_data]
+        raise UsageError(
+            f"neurosparse reproduce: --data is for the studies whose paper used a full data "
+            f"set ({', '.join(takers) or 'none'}); {refused[0]} takes no --data"
+        )
+    if "data" in overrides:
+        raise UsageError("neurosparse reproduce: give --data PATH or --set data=PATH, not both")
+    path = Path(data).expanduser()
+    if not data.strip() or not path.exists():
+        raise UsageError(f"neurosparse reproduce: --data {data!r}: no such file or folder")
+    overrides = {**overrides, "data": str(path.resolve())}
+    for study_id in chosen:  # checked before anything runs
+        try:
+            studies[study_id].params(quick=quick, overrides=overrides)
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"neurosparse reproduce: {exc}") from None
+    return overrides
+
+
 def _cmd_info(args) -> int:
     import numpy as np
 
@@ -237,7 +285,7 @@ def _cmd_info(args) -> int:
     print(f"file:      {path}")
     for key in (
         "kind", "study", "mode", "source", "neurosparse_version", "created_at", "seed",
-        "run_seconds", "machine",
+        "run_seconds", "machine", "data",
     ):  # fmt: skip
         if key in attrs:
             print(f"{key + ':':<10} {attrs[key]}")
@@ -280,6 +328,31 @@ def _cmd_info(args) -> int:
     except ResultFormatError as exc:
         print(f"valid:     NO -- {exc}")
         return EXIT_FAILED
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from neurosparse.report import ReportError, prepare_output, read_results, write_report
+
+    try:
+        report = read_results(args.dirs or None)
+        if report.papers:  # the one-line refusal of an unwritable --out, before the rest
+            prepare_output(args.out)
+    except ReportError as exc:
+        raise UsageError(f"neurosparse report: {exc}") from None
+    for skipped in report.skipped:
+        print(f"neurosparse report: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    try:
+        written = write_report(report, args.out)
+    except ReportError as exc:
+        raise UsageError(f"neurosparse report: {exc}") from None
+    counts = report.counts
+    skipped = f"; {len(report.skipped)} files skipped" if report.skipped else ""
+    print(
+        f"report: {len(report.papers)} papers, {len(report.entries)} results (claims: "
+        f"{counts['agrees']} agree, {counts['differs']} differ, {counts['not tested']} not "
+        f"tested){skipped} -> {written[0]}, {written[1]} and {len(written) - 2} paper pages"
+    )
     return 0
 
 
@@ -370,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             "reproduce": _cmd_reproduce,
             "info": _cmd_info,
             "sweep": _cmd_sweep,
+            "report": _cmd_report,
         }
         return handler[args.command](args)
     except UsageError as exc:

@@ -28,6 +28,12 @@ reproduce`` and :meth:`Study.run`) runs it, draws the figure and writes
 ``out/<paper>/<figure>.nc``, ``.png`` and ``.svg``. ``neurosparse reproduce ID --set
 name=value`` and the sweeps change parameters through :func:`apply_overrides`.
 
+A study whose paper used a full data set that cannot be shipped declares a setting
+``data: str = ""`` in its ``Params``: ``""`` is the shipped subset, anything else the
+path of the user's copy (``neurosparse reproduce ID --data PATH``, sugar for ``--set
+data=PATH``; :attr:`Study.takes_data`), and its result says which data it used (root
+attr ``data``).
+
 The metadata is read with :mod:`ast`, without importing the script, so ``neurosparse
 list`` is fast and works even when a study's optional dependency is missing.
 
@@ -85,6 +91,9 @@ class Study:
     figure: str
     title: str
     summary: str
+    #: whether its ``Params`` has a ``data`` setting: the user's copy of the full data set
+    #: the paper used (``neurosparse reproduce ID --data PATH``); "" means the shipped one
+    takes_data: bool = False
 
     def load_module(self):
         """Import the study's module (under a private, unique name) and check that it
@@ -147,10 +156,17 @@ def studies_dir() -> Path:
     return _PACKAGE_DIR.parent / "studies"
 
 
-def _metadata(path: Path) -> dict[str, str]:
+def _metadata(path: Path) -> dict[str, Any]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    meta = {"summary": (ast.get_docstring(tree) or "").strip().split("\n\n")[0]}
+    meta: dict[str, Any] = {"summary": (ast.get_docstring(tree) or "").strip().split("\n\n")[0]}
     for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Params":
+            meta["takes_data"] = any(
+                isinstance(item, ast.AnnAssign)
+                and isinstance(item.target, ast.Name)
+                and item.target.id == "data"
+                for item in node.body
+            )
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name) and target.id in {"PAPER", "FIGURE", "TITLE"}:
@@ -179,6 +195,7 @@ def find_studies(root: str | os.PathLike | None = None) -> dict[str, Study]:
             figure=meta.get("figure", path.stem),
             title=meta.get("title", meta["summary"].splitlines()[0] if meta["summary"] else ""),
             summary=meta["summary"],
+            takes_data=meta.get("takes_data", False),
         )
     return found
 

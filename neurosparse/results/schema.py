@@ -10,8 +10,9 @@ Root attrs (all required)
     attrs), ``seed`` (int, or a str saying what was passed), ``source`` (citation or
     arXiv id). Optional: ``study`` (the study id that made it), ``mode`` (a study's
     ``quick``, ``full`` or ``custom`` settings), ``run_seconds``, ``machine`` (the machine
-    and numeric stack a study ran on), ``extra_dims`` (JSON
-    list of dimension names beyond :data:`STANDARD_DIMS`).
+    and numeric stack a study ran on), ``data`` (the data a study used, where it takes
+    a user's data set), ``extra_dims`` (JSON list of dimension names beyond
+    :data:`STANDARD_DIMS`).
 
 Dimensions
     A dimension is one of :data:`STANDARD_DIMS`, or is described by a coordinate of

@@ -43,6 +43,14 @@ that carry over are the *orderings*, decided from our numbers: dendrites against
 same network without them, and sparse (k-winners) against dense representations. For
 10 tasks: ``--set n_tasks=10`` (twice the steps and twice the segments).
 
+Full MNIST: ``neurosparse reproduce iyer2022/permuted_mnist --data PATH`` takes the
+user's copy, ``PATH`` the folder of its four IDX files
+(:func:`neurosparse.datasets.load_mnist`); the training digits are then drawn from its
+training split and the test digits from its test split (``t10k``), ``train_per_class``
+and ``test_per_class`` of each class (the paper's whole splits: ``--set
+train_per_class=5421 --set test_per_class=892``, the smallest class's counts). The
+result's root attr ``data`` says which digits were used.
+
 Determinism: ``seed`` spawns one child per repetition (``SeedSequence``); each draws
 its class split, permutations, initial weights (:mod:`neurosparse.dendrites.layers`
 seeds its own CPU generators) and batch order. The study runs on the CPU with one torch
@@ -105,6 +113,7 @@ class Params:
     dendrite_mode: str = "absolute_max_gating"
     context_percent_on: float = 0.1  # initial dendritic weight scale, as Iyer et al.
     threads: int = 1
+    data: str = ""  # "": the shipped subset; else the folder of the user's full MNIST (IDX)
 
 
 FULL = Params(
@@ -144,14 +153,62 @@ PUBLISHED = {
 }
 
 
-def _split(labels: np.ndarray, params: Params, rng: np.random.Generator):
-    """Per class: ``train_per_class`` training and ``test_per_class`` test indices."""
+def _split(
+    labels: np.ndarray,
+    params: Params,
+    rng: np.random.Generator,
+    test_labels: np.ndarray | None = None,
+):
+    """Per class: ``train_per_class`` training and ``test_per_class`` test indices, both
+    into ``labels``; or, given ``test_labels`` (a separate test split), the test indices
+    into ``test_labels``."""
     train, test = [], []
     for c in range(10):
         idx = rng.permutation(np.flatnonzero(labels == c))
+        if test_labels is None:
+            train.append(idx[: params.train_per_class])
+            test.append(
+                idx[params.train_per_class : params.train_per_class + params.test_per_class]
+            )
+            continue
+        test_idx = rng.permutation(np.flatnonzero(test_labels == c))
+        for split, have, want in (
+            ("training", idx.size, params.train_per_class),
+            ("test", test_idx.size, params.test_per_class),
+        ):
+            if have < want:
+                raise ValueError(
+                    f"the {split} split of {params.data} has {have} digits of class {c}, "
+                    f"fewer than the {want} per class asked for"
+                )
         train.append(idx[: params.train_per_class])
-        test.append(idx[params.train_per_class : params.train_per_class + params.test_per_class])
+        test.append(test_idx[: params.test_per_class])
     return np.concatenate(train), np.concatenate(test)
+
+
+def _flat(images: np.ndarray) -> np.ndarray:
+    return (images.reshape(len(images), 784).astype(np.float32) / 255.0 - MNIST_MEAN) / MNIST_STD
+
+
+def load_mnist_digits(params: Params) -> tuple[tuple, tuple | None, str]:
+    """The digits the study learns: ``(images, labels)``, the separate test split (None
+    for the shipped subset, which is split per class) and a description for the
+    result's ``data`` attr."""
+    from neurosparse.datasets import load_mnist, load_mnist_subset
+
+    if not params.data:
+        return (
+            load_mnist_subset(),
+            None,
+            "the shipped 5,000-digit MNIST subset (data/mnist_5k.csv.gz)",
+        )
+    train, test = load_mnist(params.data, "train"), load_mnist(params.data, "test")
+    return (
+        train,
+        test,
+        f"full MNIST from {params.data}: {len(train[1])} training and {len(test[1])} test "
+        "digits (IDX files)",
+    )
 
 
 def _build(model: str, params: Params, seed: int):
@@ -185,10 +242,15 @@ def _build(model: str, params: Params, seed: int):
 
 
 def run_repetition(
-    params: Params, images: np.ndarray, labels: np.ndarray, seed: np.random.SeedSequence
+    params: Params,
+    images: np.ndarray,
+    labels: np.ndarray,
+    seed: np.random.SeedSequence,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """One repetition: all models on the same split, permutations, initial weights and
-    batch order.
+    batch order. ``test``: a separate test split ``(images, labels)`` (full MNIST's);
+    by default the test digits come from ``images`` too.
 
     Returns ``accuracy`` (model, step, task): accuracy on ``task`` after training on
     tasks ``0..step`` (NaN for tasks not yet seen) and ``task_inference`` (fraction of
@@ -196,13 +258,16 @@ def run_repetition(
     """
     data_ss, perm_ss, init_ss, order_ss = seed.spawn(4)
     init_seed = int(np.random.default_rng(init_ss).integers(2**62))
-    train_idx, test_idx = _split(labels, params, np.random.default_rng(data_ss))
-    flat = (images.reshape(len(images), 784).astype(np.float32) / 255.0 - MNIST_MEAN) / MNIST_STD
+    train_idx, test_idx = _split(
+        labels, params, np.random.default_rng(data_ss), None if test is None else test[1]
+    )
+    flat = _flat(images)
+    test_flat, test_labels = (flat, labels) if test is None else (_flat(test[0]), test[1])
     tasks = permuted_tasks(
         flat[train_idx],
         labels[train_idx],
-        flat[test_idx],
-        labels[test_idx],
+        test_flat[test_idx],
+        test_labels[test_idx],
         params.n_tasks,
         seed=perm_ss,
     )
@@ -229,9 +294,10 @@ def run_repetition(
 
 
 def _claims(params: Params, mean: np.ndarray, diffs: dict) -> list:
+    digits = "the user's full MNIST" if params.data else "the 5,000-digit subset"
     setting = (
         f"our setting: {params.train_per_class} training digits per class and task from "
-        f"the 5,000-digit subset, hidden layers of {params.hidden_sizes} units"
+        f"{digits}, hidden layers of {params.hidden_sizes} units"
     )
     claims = []
     for (model, n), value in PUBLISHED.items():
@@ -278,14 +344,12 @@ def run(params: Params, seed: int = 0) -> xr.DataTree:
     ``params.n_seeds`` repetitions; the accuracies, the published values, the claims."""
     import torch
 
-    from neurosparse.datasets import load_mnist_subset
-
-    images, labels = load_mnist_subset()
+    (images, labels), test, data = load_mnist_digits(params)
     children = np.random.SeedSequence(seed).spawn(params.n_seeds)
     threads = torch.get_num_threads()
     torch.set_num_threads(params.threads)
     try:
-        runs = [run_repetition(params, images, labels, ss) for ss in children]
+        runs = [run_repetition(params, images, labels, ss, test) for ss in children]
     finally:
         torch.set_num_threads(threads)
 
@@ -382,7 +446,7 @@ def run(params: Params, seed: int = 0) -> xr.DataTree:
         },
         coords=point,
     )
-    return study_result(
+    tree = study_result(
         params,
         seed,
         kind="dendrites.continual_learning",
@@ -390,6 +454,8 @@ def run(params: Params, seed: int = 0) -> xr.DataTree:
         claims=_claims(params, mean, diffs),
         extra_dims=["model", "task"],
     )
+    tree.attrs["data"] = data
+    return tree
 
 
 def plot(result: xr.DataTree):
@@ -448,8 +514,8 @@ def plot(result: xr.DataTree):
     ax_b.set_ylim(max(0.0, min(50.0, 100 * float(np.nanmin(seen_avg)) - 10)), 100)
     ax_b.set_title("Forgetting as tasks accumulate")
     fig.suptitle(
-        "Permuted MNIST (5,000-digit subset), prototype contexts inferred at test time "
-        "(Iyer et al. 2022)",
+        f"Permuted MNIST ({'full MNIST' if params.data else '5,000-digit subset'}), "
+        "prototype contexts inferred at test time (Iyer et al. 2022)",
         fontsize=10,
     )
     handles, labels = ax_a.get_legend_handles_labels()

@@ -3,6 +3,9 @@ leading '_'; loaded with :func:`neurosparse.studies.load_helper`)."""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import numpy as np
 
 from neurosparse.results import claim_check
@@ -26,16 +29,95 @@ PENALTY_OF = {name: pen for pen, name in NAMES.items()}
 TRAIN_POOL = 100_000
 
 
+#: What the studies' ``data`` setting (``neurosparse reproduce ID --data PATH``) takes.
+DATA_FORMATS = (
+    "a van Hateren image (.imc or .iml) or a folder of them, or Olshausen's IMAGES.mat "
+    "(whitened, variable IMAGES) or IMAGES_RAW.mat (variable IMAGESr)"
+)
+SHIPPED = "the 8 shipped natural images (data/natural_images.npz), whitened as in the paper"
+
+
+def read_user_images(data: str) -> tuple[list[np.ndarray], bool, str]:
+    """The user's natural images: ``(images, already_whitened, description)``."""
+    from neurosparse.datasets import DataError, read_olshausen_images, read_van_hateren_imc
+
+    path = Path(data)
+    if path.is_dir():
+        files = sorted(
+            f for f in path.iterdir()
+            if f.suffix.lower() in (".imc", ".iml") and f.is_file() and not f.name.startswith(".")
+        )  # fmt: skip
+        if not files:
+            raise DataError(
+                f"{path}: no van Hateren images (.imc, .iml) here; expected {DATA_FORMATS}"
+            )
+        images = [read_van_hateren_imc(f) for f in files]
+        return images, False, f"{len(files)} van Hateren images from {path}"
+    suffix = path.suffix.lower()
+    if suffix in (".imc", ".iml"):
+        return [read_van_hateren_imc(path)], False, f"the van Hateren image {path}"
+    if suffix == ".mat":
+        try:  # Olshausen's IMAGES.mat: already whitened
+            stack = read_olshausen_images(path)
+        except DataError as first:
+            try:  # IMAGES_RAW.mat: the raw images
+                stack = read_olshausen_images(path, variable="IMAGESr")
+            except DataError:
+                raise first from None
+            return list(stack), False, f"{len(stack)} raw images (IMAGESr) from {path}"
+        return list(stack), True, f"{len(stack)} whitened images (IMAGES) from {path}"
+    raise DataError(f"{path}: not natural images these studies read; expected {DATA_FORMATS}")
+
+
+@functools.lru_cache(maxsize=2)
+def user_whitened(data: str, f0: float = 0.4, variance: float = 0.1) -> tuple[tuple, str]:
+    """The user's images prepared as the shipped ones (:func:`natural_patches`), once per
+    process: whitened as in the paper, or -- Olshausen's IMAGES, whitened already -- only
+    centred and scaled to the same mean pixel variance. Returns ``(images, description)``."""
+    from neurosparse.coding.images import whiten_images
+
+    images, whitened, description = read_user_images(data)
+    if not whitened:
+        return tuple(whiten_images(images, f0=f0, variance=variance)), (
+            f"{description}, whitened as in the paper"
+        )
+    centred = [img - img.mean() for img in images]
+    mean_var = float(np.mean([img.var() for img in centred]))
+    if not mean_var > 0:
+        raise ValueError(f"{data}: the images are constant")
+    scale = np.sqrt(variance / mean_var)
+    return tuple(img * scale for img in centred), f"{description}, scaled (whitened already)"
+
+
+def data_description(data: str) -> str:
+    """The result's ``data`` attr: which images the patches were cut from."""
+    return user_whitened(data)[1] if data else SHIPPED
+
+
+def natural_patch_set(data: str, n: int, patch_size: int, seed) -> np.ndarray:
+    """``n`` whitened, mean-subtracted patches from the shipped images (``data=""``,
+    :func:`neurosparse.coding.images.natural_patches`) or the user's (``data``)."""
+    from neurosparse.coding.images import extract_patches, natural_patches
+
+    if not data:
+        return natural_patches(n, patch_size=patch_size, seed=seed)
+    return extract_patches(list(user_whitened(data)[0]), n, patch_size=patch_size, seed=seed)
+
+
 def patch_sets(
-    n_train: int, n_cal: int, n_eval: int, patch_size: int, seed: int, pool: int = TRAIN_POOL
+    n_train: int,
+    n_cal: int,
+    n_eval: int,
+    patch_size: int,
+    seed: int,
+    pool: int = TRAIN_POOL,
+    data: str = "",
 ):
     """Training (at most ``pool``), calibration and held-out evaluation patches
-    (independent draws)."""
-    from neurosparse.coding.images import natural_patches
-
+    (independent draws), from the shipped images or the user's (``data``)."""
     seeds = np.random.SeedSequence(seed).spawn(3)
     return tuple(
-        natural_patches(n, patch_size=patch_size, seed=np.random.default_rng(s))
+        natural_patch_set(data, n, patch_size, np.random.default_rng(s))
         for n, s in zip((min(n_train, pool), n_cal, n_eval), seeds)
     )
 

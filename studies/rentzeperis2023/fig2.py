@@ -38,6 +38,11 @@ Not reproduced: the ratio of about 5, which comes out lower here, and training f
 fewer batches does not change it much. The steps in panel A are the lambda
 recalibrations between the learning segments (the first segment's lambda, calibrated on
 the random initial dictionary, gives denser codes than the target).
+
+Natural images: ``neurosparse reproduce ID --data PATH`` cuts the patches from the
+user's copy instead of the 8 shipped images -- van Hateren ``.imc``/``.iml`` images (one
+file or a folder) or Olshausen's ``IMAGES.mat`` (``_common.DATA_FORMATS``); the result's
+root attr ``data`` says which images were used.
 """
 
 from __future__ import annotations
@@ -87,6 +92,7 @@ class Params:
     max_active: int = 60  # histogram of active units per patch: 0 ... max_active
     tol_equal: float = 0.25  # "l1/2 ≈ l0": MSEs within this fraction of their mean
     ratio_factor: float = 1.5  # "about 5x": a ratio within this factor of 5
+    data: str = ""  # "": the shipped images; else the user's (see _common.DATA_FORMATS)
 
     def __post_init__(self):
         if len(self.sweep) < 2:
@@ -297,7 +303,7 @@ def run(params: Params, seed: int = 0) -> xr.DataTree:
     C = _common()
     train, cal, held = C.patch_sets(
         params.batches * params.batch, params.n_cal, params.n_eval, params.patch, seed,
-        pool=params.pool,
+        pool=params.pool, data=params.data,
     )  # fmt: skip
     seeds = np.random.SeedSequence(seed).spawn(len(C.PENALTIES))
     runs = {}
@@ -306,11 +312,13 @@ def run(params: Params, seed: int = 0) -> xr.DataTree:
         run_.update(evaluate(params, pen, run_["components"], run_["lam"], held))
         runs[pen] = run_
     metrics = metrics_dataset(params, runs)
-    return study_result(
+    tree = study_result(
         params, seed, kind="coding.penalty_comparison", source=C.PAPER,
         groups={"metrics": metrics, "reference": reference_dataset()},
         claims=claims_of(params, metrics),
     )  # fmt: skip
+    tree.attrs["data"] = C.data_description(params.data)
+    return tree
 
 
 # --------------------------------------------------------------------------------- plot

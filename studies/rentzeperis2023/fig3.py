@@ -36,6 +36,11 @@ CEL0's smallest-size MSE. Neither a shorter training run nor codes solved to
 convergence (FISTA, lambda recalibrated) reverse the rise. CEL0's step shrinks with size
 (its step times the squared spectral norm stays at 0.5), which makes the
 relative-change rule end its ISTA earlier at large sizes.
+
+Natural images: ``neurosparse reproduce ID --data PATH`` cuts the patches from the
+user's copy instead of the 8 shipped images -- van Hateren ``.imc``/``.iml`` images (one
+file or a folder) or Olshausen's ``IMAGES.mat`` (``_common.DATA_FORMATS``); the result's
+root attr ``data`` says which images were used.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ class Params:
     extrapolate_max: float = 4.0  # trust a power-law extrapolation up to this x the largest size
     tol_equal: float = 0.25  # "l1/2 ≈ l0": MSEs within this fraction of their mean
     ratio_factor: float = 2.0  # "about 10x": a ratio within this factor of 10
+    data: str = ""  # "": the shipped images; else the user's (see _common.DATA_FORMATS)
 
     def __post_init__(self):
         f = self.factors
@@ -231,7 +237,7 @@ def run(params: Params, seed: int = 0) -> xr.DataTree:
     sizes = np.array(params.factors) * params.patch**2
     train, cal, held = C.patch_sets(
         params.batches * params.batch, params.n_cal, params.n_eval, params.patch, seed,
-        pool=params.pool,
+        pool=params.pool, data=params.data,
     )  # fmt: skip
     children = np.random.SeedSequence(seed).spawn(len(C.PENALTIES) * len(sizes))
     mse = np.empty((len(C.PENALTIES), len(sizes)))
@@ -242,11 +248,13 @@ def run(params: Params, seed: int = 0) -> xr.DataTree:
             final = learn(params, pen, int(k), train, cal, held, children[i * len(sizes) + j])
             mse[i, j], active[i, j], lams[i, j] = final.mse, final.mean_active, final.lam
     metrics = metrics_dataset(params, sizes, mse, active, lams)
-    return study_result(
+    tree = study_result(
         params, seed, kind="coding.overcompleteness", source=C.PAPER,
         groups={"metrics": metrics, "reference": reference_dataset()},
         claims=claims_of(params, metrics),
     )  # fmt: skip
+    tree.attrs["data"] = C.data_description(params.data)
+    return tree
 
 
 # --------------------------------------------------------------------------------- plot

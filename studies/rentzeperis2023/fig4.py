@@ -30,6 +30,11 @@ Not reproduced: the broadening. The distributions are peaked, but at CV near 0: 
 codes of gratings respond to about one orientation per unit, and tuning gets *sharper*
 with more units, while fewer units respond at all. Training longer does not reverse
 the trend.
+
+Natural images: ``neurosparse reproduce ID --data PATH`` cuts the patches from the
+user's copy instead of the 8 shipped images -- van Hateren ``.imc``/``.iml`` images (one
+file or a folder) or Olshausen's ``IMAGES.mat`` (``_common.DATA_FORMATS``); the result's
+root attr ``data`` says which images were used.
 """
 
 from __future__ import annotations
@@ -82,6 +87,7 @@ class Params:
     phases: int = 8
     cv_bins: int = 10  # CV histogram: bins on [0, 1]
     peak: float = 2.0  # "peaked": some bin holds at least this x the uniform share
+    data: str = ""  # "": the shipped images; else the user's (see _common.DATA_FORMATS)
 
     def __post_init__(self):
         f = self.factors
@@ -200,7 +206,7 @@ def run(params: Params, seed: int = 0) -> xr.DataTree:
     sizes = np.array(params.factors) * params.patch**2
     train, cal, held = C.patch_sets(
         params.batches * params.batch, params.n_cal, params.n_eval, params.patch, seed,
-        pool=params.pool,
+        pool=params.pool, data=params.data,
     )  # fmt: skip
     stim, coords = grating_stimuli(
         params.patch, orientations=params.orientations, frequencies=list(params.frequencies),
@@ -222,11 +228,13 @@ def run(params: Params, seed: int = 0) -> xr.DataTree:
                 hist[i, j] = np.histogram(cv[ok], bins=bins)[0] / ok.sum()
                 median[i, j] = np.median(cv[ok])
     metrics = metrics_dataset(params, sizes, hist, median, responsive)
-    return study_result(
+    tree = study_result(
         params, seed, kind="coding.orientation_tuning", source=C.PAPER,
         groups={"metrics": metrics, "reference": reference_dataset()},
         claims=claims_of(params, metrics),
     )  # fmt: skip
+    tree.attrs["data"] = C.data_description(params.data)
+    return tree
 
 
 # --------------------------------------------------------------------------------- plot

@@ -17,6 +17,11 @@ Claim (stated before running, not tuned): "Gabor-like" is reproduced when a majo
 (>= 50 %) of the units is fitted by a Gabor with R^2 >= 0.8. Both numbers are our
 reading of "Gabor-like"; the paper publishes neither. Fewer batches than the paper's
 leave noise in the atoms that limits the fits.
+
+Natural images: ``neurosparse reproduce ID --data PATH`` cuts the patches from the
+user's copy instead of the 8 shipped images -- van Hateren ``.imc``/``.iml`` images (one
+file or a folder) or Olshausen's ``IMAGES.mat`` (``_common.DATA_FORMATS``); the result's
+root attr ``data`` says which images were used.
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ import numpy as np
 import xarray as xr
 
 from neurosparse.coding.dictionary import DictionaryLearner
-from neurosparse.coding.images import natural_patches
 from neurosparse.coding.v1 import GABOR_PARAMS, fit_gabors, gabor
 from neurosparse.results import claim_check
 from neurosparse.studies import load_helper, params_of, study_main, study_result
@@ -59,6 +63,7 @@ class Params:
     r2_good: float = 0.8  # a unit is "well fit" by a Gabor at R^2 >= r2_good (our criterion)
     majority: float = 0.5  # "Gabor-like": at least this fraction well fit (our criterion)
     n_show: int = 48  # atoms in the gallery (the strongest)
+    data: str = ""  # "": the shipped images; else the user's (see _common.DATA_FORMATS)
 
 
 FULL = Params()
@@ -71,8 +76,8 @@ QUICK = Params(patch=8, atoms=8, batches=40, batch=100, n_show=8)
 def learn(params: Params, seed: int) -> DictionaryLearner:
     """The dictionary, learned with the paper's fixed lambda, step and learning rate."""
     rng = np.random.default_rng(seed)
-    X = natural_patches(min(params.batches * params.batch, params.pool),
-                        patch_size=params.patch, seed=rng)  # fmt: skip
+    X = _common().natural_patch_set(params.data, min(params.batches * params.batch, params.pool),
+                                    params.patch, rng)  # fmt: skip
     return DictionaryLearner(
         params.atoms, penalty=params.penalty, lam=params.lam, eta=params.eta, lr=params.lr,
         batch_size=params.batch, n_batches=params.batches, seed=rng,
@@ -149,11 +154,13 @@ def run(params: Params, seed: int = 0) -> xr.DataTree:
             )
         }
     )
-    return study_result(
+    tree = study_result(
         params, seed, kind="coding.receptive_fields", source=C.PAPER,
         groups={"state": state, "metrics": metrics, "reference": reference_dataset()},
         claims=claims_of(params, metrics),
     )  # fmt: skip
+    tree.attrs["data"] = C.data_description(params.data)
+    return tree
 
 
 # --------------------------------------------------------------------------------- plot
