@@ -96,6 +96,30 @@ def test_torch_bridge_computes_the_input_sums(model):
     np.testing.assert_array_equal(u, expected)
 
 
+def test_brian2_and_nir_bridges_carry_a_trained_hierarchy(tmp_path):
+    """A trained two-level Sparsey runs as a brian2 network and travels through NIR: every
+    set bottom-up weight arrives as a synapse (U_L1, U_L2)."""
+    require("nir", "nir")
+    from brian2 import ms
+
+    from neurosparse.bridges import from_nir, to_brian2, to_nir
+
+    X = images(20, seed=3)
+    model = Sparsey(grid=((2, 2), (1, 1)), n_cms=4, cells_per_cm=4, rf_radius=(1.0, None),
+                    seed=0).fit(X)  # fmt: skip
+    tree = model.to_result()
+    chain = projections(tree)
+    assert [p.name for p in chain] == ["U_L1", "U_L2"]
+    net = to_brian2(tree)
+    assert net.layers == ["input", "L1", "L2"]
+    out = net.run(2 * ms, spikes=(np.array([0, 1]), np.array([0.1, 0.2]) * ms), seed=0)
+    assert set(out["activity/spikes"].children) == {"L1", "L2"}
+    to_nir(tree, tmp_path / "sparsey.nir")
+    back = from_nir(tmp_path / "sparsey.nir")
+    for p in chain:
+        assert back[f"connectivity/{p.name}"].sizes["synapse"] == p.n_synapses
+
+
 def test_classifier_result_last_frame(tmp_path):
     X = np.stack([images(3, seed=s) for s in range(6)])  # 6 sequences of 3 frames
     y = np.arange(6) % 2
