@@ -1017,6 +1017,106 @@ def _newton_l1(
     return True
 
 
+_WS_START = 16  # atoms in the first l1 working set (the largest KKT violators)
+_WS_ROUNDS = 40  # at most this many working-set rounds before the plain CD loop
+_WS_TOL = 1e-3  # the rounds' CD sweeps stop at sample_converged with max(tol, _WS_TOL)
+
+
+@numba.njit(cache=True)
+def _l1_working_set(
+    c: np.ndarray,
+    G: np.ndarray,
+    r: np.ndarray,
+    eta: np.ndarray,
+    pen: Penalty,
+    stop: Stop,
+    g: np.ndarray,
+    active: np.ndarray,
+) -> int:
+    """Working-set prephase of :func:`_cd_one` for ``l1``, in place on ``r`` and the
+    gradient ``g = c - G r``; returns the sweeps it spent (restricted sweeps).
+
+    Rounds: the working set is the nonzero atoms plus the largest violators of the zero
+    atoms' optimality condition (``|g_j| > lam``; ``g_j > lam`` for nonnegative codes),
+    at most :data:`_WS_START` in the first round, then about as many as there are nonzero
+    atoms (the set roughly doubles). The problem restricted to the set is solved roughly,
+    by CD sweeps over its Gram block until :func:`sample_converged` with the looser
+    tolerance ``max(tol, _WS_TOL)`` (no Newton step: the plain loop's restricted phase
+    has them); the full gradient is brought up to date, and a round with no violator
+    ends the phase. The plain loop of :func:`_cd_one` (full sweeps, its stopping
+    rule) then starts from these codes: the phase only changes the starting point, so
+    the objective and the stopping rule are those of the plain loop. It avoids the
+    first full sweep from zero switching on several times more atoms than the solution
+    keeps, each costing a full gradient update.
+    """
+    lam, code, q, norms, positive = pen.lam, pen.code, pen.q, pen.norms, pen.positive
+    max_sweeps, tol, offset = stop.max_iter, stop.tol, stop.offset
+    k = c.shape[0]
+    viol = np.empty(k)
+    cand = np.empty(k, dtype=np.int64)
+    ws_tol = max(tol, _WS_TOL)
+    sweeps = 0
+    for rnd in range(_WS_ROUNDS):
+        n_nz = 0
+        n_v = 0
+        for j in range(k):
+            if r[j] != 0.0:
+                active[n_nz] = j
+                n_nz += 1
+            else:
+                v = (g[j] if positive else abs(g[j])) - lam
+                if v > 0.0:
+                    viol[n_v] = v
+                    cand[n_v] = j
+                    n_v += 1
+        if n_v == 0 or sweeps >= max_sweeps:
+            break
+        n_add = _WS_START if rnd == 0 else max(_WS_START, n_nz)
+        if n_add > n_v:
+            n_add = n_v
+        if n_add == n_v:  # every violator, in index order
+            for t in range(n_add):
+                active[n_nz + t] = cand[t]
+        else:  # the largest violations (stable: ties in index order)
+            order = np.argsort(-viol[:n_v], kind="mergesort")
+            for t in range(n_add):
+                active[n_nz + t] = cand[order[t]]
+        n_w = n_nz + n_add
+        GA = np.empty((n_w, n_w))
+        gA = np.empty(n_w)
+        rA0 = np.empty(n_w)
+        for a_i in range(n_w):
+            ja = active[a_i]
+            gA[a_i] = g[ja]
+            rA0[a_i] = r[ja]
+            for b_i in range(n_w):
+                GA[a_i, b_i] = G[ja, active[b_i]]
+        while sweeps < max_sweeps:
+            dr2 = 0.0
+            r2_old = 0.0
+            for a_i in range(n_w):
+                j = active[a_i]
+                old = r[j]
+                r2_old += old * old
+                new = prox_scalar(old + gA[a_i] * eta[j], eta[j], lam, code, q, norms[j], positive)
+                if new != old:
+                    delta = new - old
+                    r[j] = new
+                    for b_i in range(n_w):
+                        gA[b_i] -= delta * GA[a_i, b_i]
+                    dr2 += delta * delta
+            sweeps += 1
+            if sample_converged(dr2, r2_old, ws_tol, offset):
+                break
+        for a_i in range(n_w):
+            ja = active[a_i]
+            delta = r[ja] - rA0[a_i]
+            if delta != 0.0:
+                for m in range(k):
+                    g[m] -= delta * G[ja, m]
+    return sweeps
+
+
 @numba.njit(cache=True)
 def _cd_one(
     c: np.ndarray,
@@ -1027,6 +1127,7 @@ def _cd_one(
     stop: Stop,
     g: np.ndarray,
     active: np.ndarray,
+    working_set: bool = True,
 ) -> tuple[int, bool]:
     """Coordinate descent for one sample, in place on ``r``; returns (sweeps, converged).
 
@@ -1045,6 +1146,11 @@ def _cd_one(
     a phase that a loose tolerance ends in a few cheap sweeps is not worth the step.
     The next full sweep checks the optimality of the other atoms. Once the active set
     and signs are right the step lands on the solution to rounding error.
+
+    For ``l1`` with ``working_set`` (the default) the loop starts from the codes of
+    :func:`_l1_working_set` (the problem solved roughly on a working set grown from the
+    largest optimality violators) instead of a first full sweep from the initial codes;
+    its sweeps count towards ``stop.max_iter``. ``working_set=False``: the plain loop.
     """
     lam, code, q, norms, positive = pen.lam, pen.code, pen.q, pen.norms, pen.positive
     max_sweeps, tol, offset = stop.max_iter, stop.tol, stop.offset
@@ -1057,6 +1163,8 @@ def _cd_one(
             for m in range(k):
                 g[m] -= rj * G[j, m]
     sweeps = 0
+    if code == L1 and working_set:
+        sweeps = _l1_working_set(c, G, r, eta, pen, stop, g, active)
     while sweeps < max_sweeps:
         # full sweep over every atom
         dr2 = 0.0
@@ -1141,13 +1249,15 @@ def cd_rows(
     n_iter: np.ndarray,
     converged: np.ndarray,
     n_blocks: int,
+    working_set: bool = True,
 ) -> None:
     """Coordinate descent (:func:`_cd_one`) for every row of ``C = X D^T``, over
     ``n_blocks`` blocks of rows (``cd_rows_par`` with one sample per block: samples differ in
     cost).
 
     ``R`` holds the initial codes and is overwritten with the result. Each sample is
-    solved independently, so the result does not depend on the blocks.
+    solved independently, so the result does not depend on the blocks. ``working_set``:
+    see :func:`_cd_one` (``l1`` only).
     """
     n, k = C.shape
     for b in prange(n_blocks):
@@ -1155,7 +1265,7 @@ def cd_rows(
         g = np.empty(k)
         active = np.empty(k, dtype=np.int64)
         for i in range(lo, hi):
-            sweeps, ok = _cd_one(C[i], G, R[i], eta, pen, stop, g, active)
+            sweeps, ok = _cd_one(C[i], G, R[i], eta, pen, stop, g, active, working_set)
             n_iter[i] = sweeps
             converged[i] = ok
 

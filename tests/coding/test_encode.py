@@ -625,3 +625,56 @@ def test_a_diverging_batch_solve_is_reported():
     X, D = _problem(n_samples=20, seed=3)
     with pytest.raises(FloatingPointError, match="diverged"):
         encode_batch(X @ D.T, D @ D.T, lam=0.1, solver="ista", step=100.0)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("frac", [0.3, 0.05])
+def test_l1_working_set_matches_the_plain_cd_loop(positive, frac):
+    """The l1 working-set start (the default) reaches the plain CD loop's solution: same
+    codes to tolerance, same objective, the same stopping rule met; serial, py_func and
+    parallel kernels agree; a warm start works too."""
+    rng = np.random.default_rng(3)
+    D = rng.normal(size=(120, 30))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    X = rng.normal(size=(6, 120)) * (rng.random((6, 120)) < 0.08) @ D
+    X += 0.05 * rng.normal(size=X.shape)
+    G, C = D @ D.T, np.ascontiguousarray(X @ D.T)
+    lam = frac * np.abs(C).max()
+    pen = _penalty_record(K.L1, 0.0, lam, np.sqrt(np.diag(G)), positive)
+    stop = K.Stop(5000, 1e-10, 0.0)
+    eta = 1 / np.diag(G)
+
+    def run(fn, ws, n_blocks=1, R0=None):
+        R = np.zeros_like(C) if R0 is None else R0.copy()
+        it, ok = np.zeros(6, dtype=np.int64), np.zeros(6, dtype=bool)
+        fn(C, G, R, eta, pen, stop, it, ok, n_blocks, ws)
+        return R, it, ok
+
+    def obj(R):
+        resid = X - R @ D
+        return 0.5 * np.einsum("ij,ij->i", resid, resid) + lam * np.abs(R).sum(1)
+
+    R_plain, _, ok_plain = run(K.cd_rows, False)
+    R_ws, it_ws, ok_ws = run(K.cd_rows, True)
+    assert ok_plain.all() and ok_ws.all()
+    assert (R_ws != 0).any()
+    if positive:
+        assert (R_ws >= 0).all()
+    np.testing.assert_allclose(R_ws, R_plain, atol=1e-7)
+    np.testing.assert_allclose(obj(R_ws), obj(R_plain), rtol=1e-10)
+    # KKT: |g_j| <= lam off the support (g_j <= lam for nonnegative codes)
+    g = C - R_ws @ G
+    off = R_ws == 0
+    assert ((g if positive else np.abs(g))[off] <= lam * (1 + 1e-6)).all()
+    R_slow, it_slow, _ = run(K.cd_rows.py_func, True)
+    np.testing.assert_allclose(R_slow, R_ws, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(it_slow, it_ws)
+    for got, ref in zip(run(K.cd_rows_par, True, 3), (R_ws, it_ws, ok_ws)):
+        np.testing.assert_array_equal(got, ref)
+    R_warm, _, ok_warm = run(K.cd_rows, True, R0=R_plain * 0.5)
+    assert ok_warm.all()
+    np.testing.assert_allclose(R_warm, R_plain, atol=1e-7)
+    # the public encoder uses it by default and matches the plain loop
+    codes = sparse_encode(X, D, penalty="l1", lam=lam, positive=positive, tol=1e-10)
+    R_codes = codes[0] if isinstance(codes, tuple) else codes
+    np.testing.assert_allclose(np.asarray(R_codes), R_plain, atol=1e-7)
