@@ -1017,6 +1017,55 @@ def _newton_l1(
     return True
 
 
+@numba.njit(cache=True)
+def _gather_active(G, g, r, active, n):
+    """The Gram block, gradient and codes of the first ``n`` atoms of ``active``."""
+    GA = np.empty((n, n))
+    gA = np.empty(n)
+    rA0 = np.empty(n)
+    for a_i in range(n):
+        ja = active[a_i]
+        gA[a_i] = g[ja]
+        rA0[a_i] = r[ja]
+        for b_i in range(n):
+            GA[a_i, b_i] = G[ja, active[b_i]]
+    return GA, gA, rA0
+
+
+@numba.njit(cache=True)
+def _restricted_sweep(GA, gA, r, active, n, eta, lam, code, q, norms, positive):
+    """One CD sweep over the first ``n`` atoms of ``active``, updating ``gA`` from the
+    Gram block; returns ``(dr2, r2_old, changed)``."""
+    dr2 = 0.0
+    r2_old = 0.0
+    changed = 0
+    for a_i in range(n):
+        j = active[a_i]
+        old = r[j]
+        r2_old += old * old
+        new = prox_scalar(old + gA[a_i] * eta[j], eta[j], lam, code, q, norms[j], positive)
+        if new != old:
+            delta = new - old
+            r[j] = new
+            for b_i in range(n):
+                gA[b_i] -= delta * GA[a_i, b_i]
+            dr2 += delta * delta
+            changed += 1
+    return dr2, r2_old, changed
+
+
+@numba.njit(cache=True)
+def _sync_gradient(G, g, r, rA0, active, n):
+    """Bring the full gradient ``g`` up to date with the changes of the first ``n``
+    atoms of ``active`` since ``rA0``."""
+    for a_i in range(n):
+        ja = active[a_i]
+        delta = r[ja] - rA0[a_i]
+        if delta != 0.0:
+            for m in range(g.shape[0]):
+                g[m] -= delta * G[ja, m]
+
+
 _WS_START = 16  # atoms in the first l1 working set (the largest KKT violators)
 _WS_ROUNDS = 40  # at most this many working-set rounds before the plain CD loop
 _WS_TOL = 1e-3  # the rounds' CD sweeps stop at sample_converged with max(tol, _WS_TOL)
@@ -1082,38 +1131,14 @@ def _l1_working_set(
             for t in range(n_add):
                 active[n_nz + t] = cand[order[t]]
         n_w = n_nz + n_add
-        GA = np.empty((n_w, n_w))
-        gA = np.empty(n_w)
-        rA0 = np.empty(n_w)
-        for a_i in range(n_w):
-            ja = active[a_i]
-            gA[a_i] = g[ja]
-            rA0[a_i] = r[ja]
-            for b_i in range(n_w):
-                GA[a_i, b_i] = G[ja, active[b_i]]
+        GA, gA, rA0 = _gather_active(G, g, r, active, n_w)
         while sweeps < max_sweeps:
-            dr2 = 0.0
-            r2_old = 0.0
-            for a_i in range(n_w):
-                j = active[a_i]
-                old = r[j]
-                r2_old += old * old
-                new = prox_scalar(old + gA[a_i] * eta[j], eta[j], lam, code, q, norms[j], positive)
-                if new != old:
-                    delta = new - old
-                    r[j] = new
-                    for b_i in range(n_w):
-                        gA[b_i] -= delta * GA[a_i, b_i]
-                    dr2 += delta * delta
+            dr2, r2_old, _ = _restricted_sweep(GA, gA, r, active, n_w, eta, lam, code, q,
+                                               norms, positive)  # fmt: skip
             sweeps += 1
             if sample_converged(dr2, r2_old, ws_tol, offset):
                 break
-        for a_i in range(n_w):
-            ja = active[a_i]
-            delta = r[ja] - rA0[a_i]
-            if delta != 0.0:
-                for m in range(k):
-                    g[m] -= delta * G[ja, m]
+        _sync_gradient(G, g, r, rA0, active, n_w)
     return sweeps
 
 
@@ -1189,35 +1214,15 @@ def _cd_one(
         if n_active == 0:
             continue
         # sweeps restricted to the active set
-        GA = np.empty((n_active, n_active))
-        gA = np.empty(n_active)
-        rA0 = np.empty(n_active)
-        for a_i in range(n_active):
-            ja = active[a_i]
-            gA[a_i] = g[ja]
-            rA0[a_i] = r[ja]
-            for b_i in range(n_active):
-                GA[a_i, b_i] = G[ja, active[b_i]]
+        GA, gA, rA0 = _gather_active(G, g, r, active, n_active)
         inner = 0
         newton = False
         spent = 0.0
         newton_cost = n_active * n_active * (n_active / 3.0 + 1.0)
         while sweeps < max_sweeps:
-            dr2 = 0.0
-            r2_old = 0.0
-            for a_i in range(n_active):
-                j = active[a_i]
-                old = r[j]
-                r2_old += old * old
-                new = prox_scalar(old + gA[a_i] * eta[j], eta[j], lam, code, q, norms[j], positive)
-                spent += 1.0
-                if new != old:
-                    delta = new - old
-                    r[j] = new
-                    for b_i in range(n_active):
-                        gA[b_i] -= delta * GA[a_i, b_i]
-                    dr2 += delta * delta
-                    spent += n_active
+            dr2, r2_old, changed = _restricted_sweep(GA, gA, r, active, n_active, eta, lam,
+                                                     code, q, norms, positive)  # fmt: skip
+            spent += n_active + changed * n_active
             sweeps += 1
             inner += 1
             if sample_converged(dr2, r2_old, tol, offset):
@@ -1229,12 +1234,7 @@ def _cd_one(
         if code == L1 and not newton and spent >= newton_cost:
             _newton_l1(GA, c, r, active, n_active, lam)
         # bring the full gradient up to date with the active atoms' changes
-        for a_i in range(n_active):
-            ja = active[a_i]
-            delta = r[ja] - rA0[a_i]
-            if delta != 0.0:
-                for m in range(k):
-                    g[m] -= delta * G[ja, m]
+        _sync_gradient(G, g, r, rA0, active, n_active)
     return sweeps, False
 
 
