@@ -45,6 +45,33 @@ def timeit(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1) -> tuple
     return statistics.median(times), result
 
 
+def timeit_paired(
+    fns: dict[str, Callable[[], Any]], *, repeats: int = 5
+) -> tuple[dict[str, float], dict[str, list[float]], dict[str, Any]]:
+    """Time several functions in alternating rounds (one call of each per round).
+
+    On a machine whose speed drifts (a shared or virtual machine) two functions timed one
+    after the other can see different machines; within a round they see nearly the same
+    one, so the per-round ratio of two times is steadier than the ratio of their medians.
+    Returns ``(median_seconds, times, last_results)`` keyed like ``fns``; ``times`` holds
+    each function's per-round times, in round order (``times[a][i] / times[b][i]`` is
+    round ``i``'s ratio).
+    """
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    results: dict[str, Any] = {}
+    for _ in range(repeats):
+        for key, fn in fns.items():
+            t0 = time.perf_counter()
+            results[key] = fn()
+            times[key].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}, times, results
+
+
+def round_ratio(times: dict[str, list[float]], num: str, den: str) -> float:
+    """Median over rounds of ``times[num][i] / times[den][i]`` (see :func:`timeit_paired`)."""
+    return statistics.median(a / b for a, b in zip(times[num], times[den]))
+
+
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     """A plain-text table of ``rows`` (dicts) with the given columns."""
 

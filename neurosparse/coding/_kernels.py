@@ -1069,6 +1069,8 @@ def _sync_gradient(G, g, r, rA0, active, n):
 _WS_START = 16  # atoms in the first l1 working set (the largest KKT violators)
 _WS_ROUNDS = 40  # at most this many working-set rounds before the plain CD loop
 _WS_TOL = 1e-3  # the rounds' CD sweeps stop at sample_converged with max(tol, _WS_TOL)
+_WS_BIG = 128  # working sets of more atoms than this stop at max(tol, _WS_TOL_BIG)
+_WS_TOL_BIG = 3e-3
 
 
 @numba.njit(cache=True)
@@ -1087,16 +1089,22 @@ def _l1_working_set(
 
     Rounds: the working set is the nonzero atoms plus the largest violators of the zero
     atoms' optimality condition (``|g_j| > lam``; ``g_j > lam`` for nonnegative codes),
-    at most :data:`_WS_START` in the first round, then about as many as there are nonzero
-    atoms (the set roughly doubles). The problem restricted to the set is solved roughly,
-    by CD sweeps over its Gram block until :func:`sample_converged` with the looser
-    tolerance ``max(tol, _WS_TOL)`` (no Newton step: the plain loop's restricted phase
-    has them); the full gradient is brought up to date, and a round with no violator
-    ends the phase. The plain loop of :func:`_cd_one` (full sweeps, its stopping
-    rule) then starts from these codes: the phase only changes the starting point, so
-    the objective and the stopping rule are those of the plain loop. It avoids the
-    first full sweep from zero switching on several times more atoms than the solution
-    keeps, each costing a full gradient update.
+    at most :data:`_WS_START` in the first round, then about as many as there are
+    nonzero atoms (the set roughly doubles). The problem restricted to the set is solved
+    roughly, by CD sweeps over its Gram block until :func:`sample_converged` with the
+    looser tolerance ``max(tol, _WS_TOL)``, or ``max(tol, _WS_TOL_BIG)`` on working sets
+    of more than :data:`_WS_BIG` atoms (no Newton step: the plain loop's restricted
+    phase has them); the full gradient is brought up to date, and a round with no
+    violator ends the phase.
+
+    Why the looser tolerance on large sets: a sweep costs ``n_w^2`` there, and a set of
+    a few hundred atoms in a few hundred dimensions is nearly collinear, where CD
+    converges slowly; the round's solution only ranks the next violators, and the plain
+    loop's stopping rule decides the accuracy. The plain loop of :func:`_cd_one` (full
+    sweeps, its stopping rule) then starts from these codes: the phase only changes the
+    starting point, so the objective and the stopping rule are those of the plain loop.
+    It avoids the first full sweep from zero switching on several times more atoms than
+    the solution keeps, each costing a full gradient update.
     """
     lam, code, q, norms, positive = pen.lam, pen.code, pen.q, pen.norms, pen.positive
     max_sweeps, tol, offset = stop.max_iter, stop.tol, stop.offset
@@ -1104,6 +1112,7 @@ def _l1_working_set(
     viol = np.empty(k)
     cand = np.empty(k, dtype=np.int64)
     ws_tol = max(tol, _WS_TOL)
+    ws_tol_big = max(tol, _WS_TOL_BIG)
     sweeps = 0
     for rnd in range(_WS_ROUNDS):
         n_nz = 0
@@ -1132,11 +1141,12 @@ def _l1_working_set(
                 active[n_nz + t] = cand[order[t]]
         n_w = n_nz + n_add
         GA, gA, rA0 = _gather_active(G, g, r, active, n_w)
+        round_tol = ws_tol_big if n_w > _WS_BIG else ws_tol
         while sweeps < max_sweeps:
             dr2, r2_old, _ = _restricted_sweep(GA, gA, r, active, n_w, eta, lam, code, q,
                                                norms, positive)  # fmt: skip
             sweeps += 1
-            if sample_converged(dr2, r2_old, ws_tol, offset):
+            if sample_converged(dr2, r2_old, round_tol, offset):
                 break
         _sync_gradient(G, g, r, rA0, active, n_w)
     return sweeps

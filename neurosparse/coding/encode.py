@@ -31,10 +31,35 @@ Solvers
     ``r_j <- prox_{Psi_j / G_jj}(r_j + (c - r G)_j / G_jj)``; monotone for every penalty
     (it reaches coordinate-wise minima; for CEL0 the coordinate-wise step makes
     ``a_j^2 gamma = 1``, so CD on CEL0 coincides with CD on ``l0``).
+    For ``l1`` it starts from a working set (:func:`._kernels._l1_working_set`): the
+    largest optimality violators, solved roughly on their Gram block, the set doubling
+    until no atom violates; then the active-set loop of :func:`._kernels._cd_one`
+    (full sweeps, sweeps over the nonzero atoms, Newton steps on the sign pattern),
+    whose stopping rule decides.
 ``"auto"`` (default)
-    ``"cd"`` for ``l1`` (the fastest here; see ``benchmarks/coding_l1_vs_sklearn.py``),
+    ``"cd"`` for ``l1`` (the fastest here; see ``benchmarks/coding_l1_vs_peers.py``),
     ``"ista"`` for the nonconvex penalties (the algorithm of Rentzeperis et al. 2023,
     whose fixed points the published results, and CEL0's guarantees, refer to).
+
+Why coordinate descent for ``l1``
+---------------------------------
+The peers people use for ``l1`` coding solve each sample on its own: SPAMS by LARS
+(the homotopy path from ``lam = max|c|`` down, one atom entering or leaving per step,
+each step updating the correlations of all ``n_atoms`` atoms: about ``n_atoms m^2``
+operations for ``m`` active atoms, exact), scikit-learn by one ``Lasso`` or
+``LassoLars`` fit per sample (Python and validation overhead per sample, and CD on the
+residual, ``n_features`` per coordinate update). Here the products shared by all
+samples are two BLAS calls (``c = X D^T``, ``G = D D^T``), and each sample then works in
+Gram form on its working set only: a sweep costs ``n_w`` per changed atom, a full
+gradient check ``n_atoms`` per changed atom, and only the few rounds of the working set
+and the final full sweep pay the latter; samples run in parallel. This wins by the
+largest factor where codes are sparse relative to the signal dimension (tens of active
+atoms in 256 dimensions). It wins by the least where the support approaches the
+dimension (natural patches at a small ``lam``: up to about 250 active atoms in 256
+dimensions): such atoms are nearly collinear, CD converges slowly on them, and the
+Newton step on the sign pattern (:func:`._kernels._newton_l1`) finishes them; LARS pays the same
+``m`` there but in exact steps. Measured ratios: ``benchmarks/coding_l1_vs_peers.py``
+and the CHANGELOG.
 
 ISTA, FISTA and LCA share one loop (:class:`_IterativeSolver`): a gradient step (one
 BLAS product for all active samples), a prox step and a momentum step (fused into one
@@ -639,9 +664,12 @@ def _solve_block(
     cov, gram, dictionary, xnorm2, R0, *, solver, step, lam, code, q, norms, positive,
     max_iter, tol, offset, track, batch=False,
 ):  # fmt: skip
-    """Run one solver on one block of samples (Gram-form data already computed)."""
+    """Run one solver on one block of samples (Gram-form data already computed).
+
+    Coordinate descent overwrites ``R0`` (C-contiguous float64, owned by the caller) with
+    its result and returns it; the other solvers leave it as it is."""
     if solver == "cd":
-        R = np.ascontiguousarray(R0.copy())
+        R = R0
         n = R.shape[0]
         n_iter = np.zeros(n, dtype=np.int64)
         converged = np.zeros(n, dtype=bool)
@@ -712,7 +740,11 @@ def _run(
         else:
             C = np.ascontiguousarray(cov[lo:hi])
             x2 = None
-        Rb = np.zeros((hi - lo, k)) if R0 is None else np.array(R0[lo:hi], dtype=np.float64)
+        if solver == "cd":  # solved in place, in the output's rows (no copies)
+            Rb = codes[lo:hi]
+            Rb[...] = 0.0 if R0 is None else R0[lo:hi]
+        else:
+            Rb = np.zeros((hi - lo, k)) if R0 is None else np.array(R0[lo:hi], dtype=np.float64)
         # a diverging solve overflows on the way; it is reported just below, as such
         with np.errstate(over="ignore", invalid="ignore"):
             R, it, ok, hist = _solve_block(
@@ -724,7 +756,9 @@ def _run(
             R, Rb, C, gram, code=code, q=q, lam=lam, norms=norms_k, positive=positive,
             solver=solver, step=step, lipschitz=lipschitz, first=lo,
         )  # fmt: skip
-        codes[lo:hi], n_iter[lo:hi], converged[lo:hi] = R, it, ok
+        if R is not Rb:
+            codes[lo:hi] = R
+        n_iter[lo:hi], converged[lo:hi] = it, ok
         if return_info:
             w = (hi - lo) / n
             if hist_sum is None:

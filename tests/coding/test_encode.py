@@ -117,6 +117,24 @@ def test_cd_is_monotone_per_sample_for_cel0_with_scaled_atoms():
     assert np.all(objective(X, D, codes, penalty="cel0", lam=0.3) <= f_start + 1e-12)
 
 
+def test_cd_solves_in_the_output_rows_and_leaves_init_alone(monkeypatch):
+    """CD writes its codes into the result's rows (no copies): the caller's ``init`` is
+    not modified, and chunked calls give the codes of one call (to the rounding of the
+    chunks' own ``X D^T`` products)."""
+    from neurosparse.coding import encode as E
+
+    X, D = _problem(seed=5)
+    start = sparse_encode(X, D, lam=0.2, solver="ista", max_iter=3)
+    kept = start.copy()
+    whole = sparse_encode(X, D, lam=0.2, solver="cd", init=start, tol=1e-10)
+    np.testing.assert_array_equal(start, kept)
+    monkeypatch.setattr(E, "_CHUNK", 5)
+    chunked = sparse_encode(X, D, lam=0.2, solver="cd", init=start, tol=1e-10)
+    np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(start, kept)
+    assert not np.shares_memory(chunked, start)
+
+
 def test_positive_codes():
     X, D = _problem(seed=6)
     lam = 0.05 * np.abs(X @ D.T).max()
@@ -629,14 +647,17 @@ def test_a_diverging_batch_solve_is_reported():
 
 @pytest.mark.parametrize("positive", [False, True])
 @pytest.mark.parametrize("frac", [0.3, 0.05])
-def test_l1_working_set_matches_the_plain_cd_loop(positive, frac):
+@pytest.mark.parametrize("shape", [(120, 30, 0.08), (400, 180, 0.5)], ids=["small", "large"])
+def test_l1_working_set_matches_the_plain_cd_loop(positive, frac, shape):
     """The l1 working-set start (the default) reaches the plain CD loop's solution: same
     codes to tolerance, same objective, the same stopping rule met; serial, py_func and
-    parallel kernels agree; a warm start works too."""
+    parallel kernels agree; a warm start works too. "large": working sets beyond
+    ``_WS_BIG`` atoms, whose rounds stop at the looser ``_WS_TOL_BIG``."""
+    n_atoms, n_features, density = shape
     rng = np.random.default_rng(3)
-    D = rng.normal(size=(120, 30))
+    D = rng.normal(size=(n_atoms, n_features))
     D /= np.linalg.norm(D, axis=1, keepdims=True)
-    X = rng.normal(size=(6, 120)) * (rng.random((6, 120)) < 0.08) @ D
+    X = rng.normal(size=(6, n_atoms)) * (rng.random((6, n_atoms)) < density) @ D
     X += 0.05 * rng.normal(size=X.shape)
     G, C = D @ D.T, np.ascontiguousarray(X @ D.T)
     lam = frac * np.abs(C).max()
@@ -658,6 +679,8 @@ def test_l1_working_set_matches_the_plain_cd_loop(positive, frac):
     R_ws, it_ws, ok_ws = run(K.cd_rows, True)
     assert ok_plain.all() and ok_ws.all()
     assert (R_ws != 0).any()
+    if n_atoms == 400 and frac == 0.05:  # a round's set is then larger than _WS_BIG
+        assert (R_ws != 0).sum(1).max() > K._WS_BIG // 2 + 8
     if positive:
         assert (R_ws >= 0).all()
     np.testing.assert_allclose(R_ws, R_plain, atol=1e-7)
