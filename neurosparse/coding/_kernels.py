@@ -1111,8 +1111,6 @@ def _l1_working_set(
     k = c.shape[0]
     viol = np.empty(k)
     cand = np.empty(k, dtype=np.int64)
-    ws_tol = max(tol, _WS_TOL)
-    ws_tol_big = max(tol, _WS_TOL_BIG)
     sweeps = 0
     for rnd in range(_WS_ROUNDS):
         n_nz = 0
@@ -1141,7 +1139,7 @@ def _l1_working_set(
                 active[n_nz + t] = cand[order[t]]
         n_w = n_nz + n_add
         GA, gA, rA0 = _gather_active(G, g, r, active, n_w)
-        round_tol = ws_tol_big if n_w > _WS_BIG else ws_tol
+        round_tol = max(tol, _WS_TOL_BIG if n_w > _WS_BIG else _WS_TOL)
         while sweeps < max_sweeps:
             dr2, r2_old, _ = _restricted_sweep(GA, gA, r, active, n_w, eta, lam, code, q,
                                                norms, positive)  # fmt: skip

@@ -43,23 +43,23 @@ Solvers
 
 Why coordinate descent for ``l1``
 ---------------------------------
-The peers people use for ``l1`` coding solve each sample on its own: SPAMS by LARS
-(the homotopy path from ``lam = max|c|`` down, one atom entering or leaving per step,
-each step updating the correlations of all ``n_atoms`` atoms: about ``n_atoms m^2``
+The peers people use for ``l1`` coding solve each sample on its own: SPAMS by LARS (the
+homotopy path from ``lam = max|c|`` down, one atom entering or leaving per step, each
+step updating the correlations of all ``n_atoms`` atoms: about ``n_atoms m^2``
 operations for ``m`` active atoms, exact), scikit-learn by one ``Lasso`` or
 ``LassoLars`` fit per sample (Python and validation overhead per sample, and CD on the
-residual, ``n_features`` per coordinate update). Here the products shared by all
-samples are two BLAS calls (``c = X D^T``, ``G = D D^T``), and each sample then works in
-Gram form on its working set only: a sweep costs ``n_w`` per changed atom, a full
-gradient check ``n_atoms`` per changed atom, and only the few rounds of the working set
-and the final full sweep pay the latter; samples run in parallel. This wins by the
-largest factor where codes are sparse relative to the signal dimension (tens of active
-atoms in 256 dimensions). It wins by the least where the support approaches the
-dimension (natural patches at a small ``lam``: up to about 250 active atoms in 256
-dimensions): such atoms are nearly collinear, CD converges slowly on them, and the
-Newton step on the sign pattern (:func:`._kernels._newton_l1`) finishes them; LARS pays the same
-``m`` there but in exact steps. Measured ratios: ``benchmarks/coding_l1_vs_peers.py``
-and the CHANGELOG.
+residual, ``n_features`` per coordinate update). Here the products shared by all samples
+are two BLAS calls (``c = X D^T``, ``G = D D^T``), and each sample then works in Gram
+form on its working set only: a sweep costs ``n_w`` per changed atom, a full gradient
+check ``n_atoms`` per changed atom, and only the few rounds of the working set and the
+final full sweep pay the latter; samples run in parallel. This wins by the largest
+factor where codes are sparse relative to the signal dimension (tens of active atoms in
+256 dimensions). It wins by the least where the support approaches the dimension
+(natural patches at a small ``lam``: up to about 250 active atoms in 256 dimensions):
+such atoms are nearly collinear, CD converges slowly on them, and the Newton step on the
+sign pattern (:func:`._kernels._newton_l1`) finishes them; LARS pays the same ``m``
+there but in exact steps. Measured ratios: ``benchmarks/coding_l1_vs_peers.py`` and the
+CHANGELOG.
 
 ISTA, FISTA and LCA share one loop (:class:`_IterativeSolver`): a gradient step (one
 BLAS product for all active samples), a prox step and a momentum step (fused into one
